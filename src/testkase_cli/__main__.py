@@ -1,0 +1,3 @@
+from testkase_cli.cli.app import main
+
+main()
