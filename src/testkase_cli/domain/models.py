@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Self
 
 from testkase_cli.errors import UsageError
 
@@ -13,7 +14,7 @@ class SpecEnum(StrEnum):
     """An enum whose values are SPEC spellings and which parses case-insensitively."""
 
     @classmethod
-    def parse(cls, raw: str, *, what: str | None = None) -> SpecEnum:
+    def parse(cls, raw: str, *, what: str | None = None) -> Self:
         wanted = raw.strip().casefold().replace("_", "-").replace(" ", "-")
         for member in cls:
             if member.value.casefold().replace(" ", "-") == wanted:
@@ -200,3 +201,138 @@ class ConnectionSettings:
     issue_type: str | None = None
     jql: str | None = None
     labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Requirement:
+    number: int
+    title: str
+    description: str
+    priority: Priority
+    status: RequirementStatus
+    folder: str
+    source: Source
+    external: ExternalRef | None
+    test_cases: tuple[int, ...]
+    defects: tuple[int, ...]
+    attachments: tuple[Attachment, ...]
+    created_at: datetime
+    updated_at: datetime
+    synced_at: datetime | None
+    read_only: bool = False
+
+    @property
+    def id(self) -> str:
+        return format_id(Kind.REQUIREMENT, self.number)
+
+
+@dataclass(frozen=True)
+class Case:
+    number: int
+    title: str
+    description: str
+    steps: tuple[str, ...]
+    expected: str
+    priority: Priority
+    status: CaseStatus
+    folder: str
+    requirements: tuple[int, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def id(self) -> str:
+        return format_id(Kind.CASE, self.number)
+
+
+@dataclass(frozen=True)
+class Cycle:
+    number: int
+    name: str
+    description: str
+    status: CycleStatus
+    created_at: datetime
+    updated_at: datetime
+    executions: tuple[int, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return format_id(Kind.CYCLE, self.number)
+
+
+@dataclass(frozen=True)
+class Execution:
+    number: int
+    cycle: int
+    case: int
+    result: Result
+    notes: str
+    executed_at: datetime
+
+    @property
+    def id(self) -> str:
+        return format_id(Kind.EXECUTION, self.number)
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    author: str
+    origin: str
+    created_at: datetime
+    remote_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DefectSync:
+    state: str
+    last_synced_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Defect:
+    number: int
+    title: str
+    description: str
+    priority: DefectPriority
+    status: DefectStatus
+    case: int | None
+    execution: int | None
+    cycle: int | None
+    requirements: tuple[int, ...]
+    external: ExternalRef | None
+    sync: DefectSync
+    comments: tuple[Comment, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def id(self) -> str:
+        return format_id(Kind.DEFECT, self.number)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A tracker write, queued in the outbox with the local change that caused it."""
+
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    marker: str
+
+
+@dataclass(frozen=True)
+class NewDefect:
+    title: str
+    description: str = ""
+    priority: DefectPriority = DefectPriority.MAJOR
