@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -62,6 +63,15 @@ class Counters:
     requests: int = 0
     lists: int = 0
     by_endpoint: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, endpoint: str, *, listing: bool) -> None:
+        """Count one attempt; safe when several threads share the funnel."""
+        with self._lock:
+            self.requests += 1
+            if listing:
+                self.lists += 1
+            self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
 
 
 def retry_after_seconds(response: httpx.Response, now: datetime | None = None) -> float | None:
@@ -148,11 +158,7 @@ class Funnel:
         attempt = 0
         while True:
             attempt += 1
-            self.counters.requests += 1
-            if listing:
-                self.counters.lists += 1
-            endpoint = f"{method} {path.split('?', 1)[0]}"
-            self.counters.by_endpoint[endpoint] = self.counters.by_endpoint.get(endpoint, 0) + 1
+            self.counters.count(f"{method} {path.split('?', 1)[0]}", listing=listing)
             try:
                 response = self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException as exc:
