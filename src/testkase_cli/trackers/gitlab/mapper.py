@@ -1,0 +1,173 @@
+"""GitLab JSON -> domain objects, and the text testkase sends to GitLab.
+
+Pure functions: no HTTP. Text sent to GitLab never runs quick actions: a line starting
+with `/` (outside a ``` fence, where GitLab skips commands anyway) gets a Markdown
+backslash escape, `\\/close`, which renders as `/close` and no longer matches the
+quick-action extractor (`^/command` at column 0). Reading back undoes it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from testkase_cli.domain.models import DefectPriority, RemoteComment, RemoteIssue, RemoteProject
+
+PRIORITY_SCOPE = "priority"
+PRIORITY_LABELS: dict[DefectPriority, str] = {
+    DefectPriority.BLOCKER: "priority::critical",
+    DefectPriority.CRITICAL: "priority::high",
+    DefectPriority.MAJOR: "priority::medium",
+    DefectPriority.MINOR: "priority::low",
+    DefectPriority.TRIVIAL: "priority::low",
+}
+PRIORITY_RANK = ("critical", "high", "medium", "low")
+LABEL_COLORS = {
+    "priority::critical": "#CC0000",
+    "priority::high": "#FC9403",
+    "priority::medium": "#F0AD4E",
+    "priority::low": "#8FBC8F",
+}
+
+_MARKER_LINE = re.compile(r"^<!-- testkase-marker: (?P<marker>.+?) -->[ \t]*\r?$", re.MULTILINE)
+
+
+def marker_line(marker: str) -> str:
+    return f"<!-- testkase-marker: {marker} -->"
+
+
+def escape_commands(text: str) -> str:
+    """Backslash-escape every line that GitLab would read as a quick action."""
+    return _map_lines(text, lambda line: "\\" + line if line.startswith("/") else line)
+
+
+def unescape_commands(text: str) -> str:
+    return _map_lines(text, lambda line: line[1:] if line.startswith("\\/") else line)
+
+
+def _map_lines(text: str, change: Any) -> str:
+    out: list[str] = []
+    fenced = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            fenced = not fenced
+            out.append(line)
+            continue
+        out.append(line if fenced else change(line))
+    return "".join(out)
+
+
+def compose(body: str, marker: str) -> str:
+    """Markdown to send: escaped body, a blank line, the marker as an HTML comment."""
+    text = escape_commands(body.rstrip())
+    return f"{text}\n\n{marker_line(marker)}" if text else marker_line(marker)
+
+
+def split_marker(text: str | None) -> tuple[str, str | None]:
+    """(body without the marker line, unescaped; the marker or None)."""
+    if not text:
+        return "", None
+    matches = list(_MARKER_LINE.finditer(text))
+    if not matches:
+        return unescape_commands(text), None
+    last = matches[-1]
+    body = (text[: last.start()] + text[last.end() :]).strip("\r\n")
+    return unescape_commands(body).rstrip(), last["marker"].strip()
+
+
+def parse_time(raw: str) -> datetime:
+    """GitLab timestamps (`...Z`, `...+02:00`, webhook `... UTC`) as aware UTC datetimes."""
+    text = raw.strip()
+    if text.endswith(" UTC"):
+        text = text[:-4] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def format_since(moment: datetime) -> str:
+    """`updated_after` value: UTC, whole seconds floored (GitLab's Link URLs drop the
+    fraction anyway, so every page then filters alike; the window only widens)."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_priority_label(name: str) -> bool:
+    scope, sep, _ = name.rpartition("::")
+    return bool(sep) and scope == PRIORITY_SCOPE
+
+
+def priority_of(labels: list[str] | tuple[str, ...]) -> str | None:
+    """The value of the `priority::` label; with several, the highest (unknown values last,
+    alphabetically), so the choice is deterministic on instances where scopes don't exclude."""
+    values = [name.rpartition("::")[2] for name in labels if is_priority_label(name)]
+    if not values:
+        return None
+    return min(
+        values,
+        key=lambda v: (PRIORITY_RANK.index(v) if v in PRIORITY_RANK else len(PRIORITY_RANK), v),
+    )
+
+
+def to_issue(data: dict[str, Any]) -> RemoteIssue:
+    description, marker = split_marker(data.get("description"))
+    labels = tuple(str(name) for name in data.get("labels") or ())
+    references = data.get("references") or {}
+    moved_to = data.get("moved_to_id")
+    count = data.get("user_notes_count")
+    return RemoteIssue(
+        id=str(data["id"]),
+        ref=f"{data['project_id']}:{data['iid']}",
+        key=str(references.get("full") or f"{data['project_id']}#{data['iid']}"),
+        url=str(data.get("web_url") or ""),
+        title=str(data.get("title") or ""),
+        description=description,
+        status=str(data.get("state") or "opened"),
+        updated=parse_time(data["updated_at"]),
+        created=parse_time(data["created_at"]),
+        priority=priority_of(labels),
+        labels=labels,
+        moved_to_id=None if moved_to is None else str(moved_to),
+        marker=marker,
+        comment_count=None if count is None else int(count),
+    )
+
+
+def to_comment(note: dict[str, Any]) -> RemoteComment:
+    body, marker = split_marker(note.get("body"))
+    author = note.get("author") or {}
+    return RemoteComment(
+        id=str(note["id"]),
+        body=body,
+        author=str(author.get("name") or author.get("username") or ""),
+        created=parse_time(note["created_at"]),
+        marker=marker,
+    )
+
+
+def to_project(data: dict[str, Any]) -> RemoteProject:
+    return RemoteProject(
+        key=str(data.get("path_with_namespace") or data["id"]),
+        name=str(data.get("name_with_namespace") or data.get("name") or ""),
+        id=str(data["id"]),
+    )
+
+
+_MOVED_TO = re.compile(r"^moved to (?P<path>[^\s#]*)#(?P<iid>\d+)\s*$")
+
+
+def moved_target(body: str, origin_path: str) -> tuple[str, int] | None:
+    """(project full path, iid) from a `moved to ...` system note seen on `origin_path`.
+
+    GitLab writes the target as seen from the old project (Project#to_reference_base):
+    the full path across namespaces, the bare project path within the same namespace."""
+    match = _MOVED_TO.match(body.strip())
+    if match is None or not match["path"]:
+        return None
+    path = match["path"]
+    if "/" not in path:
+        namespace = origin_path.rpartition("/")[0]
+        path = f"{namespace}/{path}" if namespace else path
+    return path, int(match["iid"])
