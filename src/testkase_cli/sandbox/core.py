@@ -252,7 +252,10 @@ class Server:
         self.app = app
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         app.base_url = self.url
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll keeps stop() quick (serve_forever's default makes it wait 0.5 s).
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def start(self) -> str:
         self._thread.start()
