@@ -128,7 +128,7 @@ def _connection(doc: Mapping[str, Any], where: str) -> ConnectionSettings | None
         raise ConfigError(f"{where}: connection.url is required (the tracker's base URL)")
     check_url(url, f"{where}: connection.url")
     strings = {}
-    for key in ("project", "email", "issue_type", "jql"):
+    for key in ("project", "email", "issue_type", "jql", "account"):
         value = table.get(key)
         if value is not None and not isinstance(value, str | int):
             raise ConfigError(f"{where}: connection.{key} must be a string")
@@ -145,6 +145,7 @@ def _connection(doc: Mapping[str, Any], where: str) -> ConnectionSettings | None
         issue_type=strings["issue_type"],
         jql=strings["jql"],
         labels=tuple(labels),
+        account=strings["account"],
     )
 
 

@@ -25,11 +25,6 @@ class Token:
     source: str  # "environment" | "keyring" | "prompt" | "stdin"
 
 
-def account_name(url: str, who: str | None) -> str:
-    """Keyring user name: the instance URL plus the account (email or project)."""
-    return f"{url.rstrip('/')}|{who or ''}"
-
-
 def from_env() -> Token | None:
     value = os.environ.get(ENV_TOKEN, "").strip()
     return Token(value, "environment") if value else None

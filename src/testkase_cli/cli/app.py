@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from testkase_cli import __version__
-from testkase_cli.cli import cases, cycles, defects, project, requirements, tracker
+from testkase_cli.cli import cases, cycles, defects, project, requirements, sandbox, tracker
 from testkase_cli.cli.context import AppContext
 from testkase_cli.errors import ExitCode, KaseError
 from testkase_cli.output.terminal import Terminal
@@ -59,6 +59,7 @@ app.add_typer(requirements.app, name="req")
 app.add_typer(cases.app, name="case")
 app.add_typer(cycles.app, name="cycle")
 app.add_typer(defects.app, name="defect")
+app.add_typer(sandbox.app, name="sandbox")
 app.command("exec")(cycles.execute)
 app.command("link")(cycles.link)
 app.command("unlink")(cycles.unlink)

@@ -201,6 +201,12 @@ class ConnectionSettings:
     issue_type: str | None = None
     jql: str | None = None
     labels: tuple[str, ...] = ()
+    account: str | None = None
+
+    @property
+    def keyring_user(self) -> str:
+        """Keyring user name: the instance URL and the account (email or user name)."""
+        return f"{self.url.rstrip('/')}|{self.email or self.account or ''}"
 
 
 @dataclass(frozen=True)

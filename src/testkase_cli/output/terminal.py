@@ -25,7 +25,8 @@ class Terminal:
         if self._out is None:
             from rich.console import Console
 
-            self._out = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
+            tty = sys.stdout.isatty()
+            self._out = Console(highlight=False, width=None if tty else 200)
         return self._out
 
     @property

@@ -11,6 +11,7 @@ from testkase_cli.store import engine as engines
 from testkase_cli.store.catalog import Catalog
 from testkase_cli.store.migrations import migrate
 from testkase_cli.store.state import SyncState
+from testkase_cli.store.syncrepo import SyncRepo
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Store:
     project: str
     catalog: Catalog
     state: SyncState
+    sync: SyncRepo
 
     @classmethod
     def open(cls, url: str, project: str) -> Store:
@@ -32,4 +34,5 @@ class Store:
             project=project,
             catalog=Catalog(engine, project),
             state=SyncState(engine, project),
+            sync=SyncRepo(engine, project),
         )
