@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from testkase_cli import __version__
-from testkase_cli.cli import cases, cycles, defects, project, requirements, sandbox, tracker
+from testkase_cli.cli import cases, cycles, defects, demo, project, requirements, sandbox, tracker
 from testkase_cli.cli.context import AppContext
 from testkase_cli.errors import ExitCode, KaseError
 from testkase_cli.output.terminal import Terminal
@@ -63,6 +63,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.command("exec")(cycles.execute)
 app.command("link")(cycles.link)
 app.command("unlink")(cycles.unlink)
+app.command("demo")(demo.demo)
 project.register(app)
 tracker.register(app)
 

@@ -63,11 +63,36 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
     env = AppContext.of(ctx)
     report = service.collect(env.settings(), env.store(), env.database_url())
+    if report["connection"] is not None:
+        report["connection"].update(_remote_status(env))
+        report["warnings"] += report["connection"].pop("warnings")
     terminal = env.terminal(as_json=as_json)
     if as_json:
         terminal.data(report)
         return
     _render(terminal, report)
+
+
+def _remote_status(env: AppContext) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from testkase_cli.cli.tracker import resolve_token
+    from testkase_cli.errors import KaseError
+    from testkase_cli.services import status as service
+    from testkase_cli.trackers import open_tracker
+
+    settings = env.settings()
+    conn = settings.connection
+    assert conn is not None
+    try:
+        token = resolve_token(conn)
+    except KaseError as error:
+        return {"token_source": "missing", "warnings": [error.message]}
+    tracker = open_tracker(conn, token.value)
+    try:
+        return service.remote(settings, tracker, token.source, datetime.now(UTC).date())
+    finally:
+        tracker.close()
 
 
 def _render(terminal: Any, report: dict[str, Any]) -> None:
@@ -86,6 +111,12 @@ def _render(terminal: Any, report: dict[str, Any]) -> None:
         ]
         if conn.get("token_expires"):
             pairs.append(("token expires", conn["token_expires"]))
+        if conn.get("priority_mapping"):
+            levels = ", ".join(f"{k}->{v}" for k, v in conn["priority_mapping"].items())
+            pairs.append(("priorities", levels))
+        if conn.get("status_mapping"):
+            states = ", ".join(f"{k}->{v}" for k, v in conn["status_mapping"].items())
+            pairs.append(("statuses", states))
     sync = report["sync"]
     pairs += [
         ("last sync", sync["last_sync_at"] or "never"),

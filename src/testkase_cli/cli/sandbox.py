@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="The built-in tracker emulator.", no_args_is_help=True)
 
-SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the emulator's documented demo token
+SANDBOX_TOKEN = "sandbox-token"
 SANDBOX_EMAIL = "tester@example.com"
 
 
