@@ -88,6 +88,14 @@ class Renderer:
         self.api = f"{base_url}/rest/api/{version}"
         self.cloud = state.flavor == "cloud"
         self.zone = state.zone()
+        self._memo: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _cached(self, kind: str, name: str, build: Callable[[], dict[str, Any]]) -> Any:
+        """Shared sub-objects (status, priority, user...) are built once per response."""
+        key = (kind, name)
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def ts(self, ms: int) -> str:
         moment = datetime.fromtimestamp(ms / 1000, self.zone)
@@ -131,7 +139,7 @@ class Renderer:
         }
 
     def myself(self, user: User) -> dict[str, Any]:
-        body = self.user(user)
+        body = dict(self.user(user))
         body["locale"] = "en_US"
         body["groups"] = {"size": 2, "items": []}
         body["applicationRoles"] = {"size": 1, "items": []}
@@ -246,8 +254,12 @@ class Renderer:
         return {
             "summary": lambda i: i.summary,
             "description": lambda i: self.body(i.description),
-            "status": lambda i: self.status(i.status),
-            "priority": lambda i: self.priority(i.priority) if i.priority else None,
+            "status": lambda i: self._cached("status", i.status, lambda: self.status(i.status)),
+            "priority": lambda i: (
+                self._cached("priority", i.priority, lambda: self.priority(i.priority or ""))
+                if i.priority
+                else None
+            ),
             "labels": lambda i: list(i.labels),
             "issuetype": lambda i: (
                 self.issuetype(i.issuetype)
@@ -261,8 +273,12 @@ class Renderer:
                 self.resolution(i.resolution) if i.resolution in resolutions else None
             ),
             "resolutiondate": lambda i: self.ts(i.resolved) if i.resolved else None,
-            "reporter": lambda i: self.user(USERS[i.reporter]),
-            "creator": lambda i: self.user(USERS[i.reporter]),
+            "reporter": lambda i: self._cached(
+                "user", i.reporter, lambda: self.user(USERS[i.reporter])
+            ),
+            "creator": lambda i: self._cached(
+                "user", i.reporter, lambda: self.user(USERS[i.reporter])
+            ),
             "assignee": lambda i: None,
             "statuscategorychangedate": lambda i: self.ts(i.status_changed),
             "comment": self.comment_field,

@@ -449,8 +449,8 @@ class JiraState:
     # -- search ------------------------------------------------------------------------
 
     def listing(self, jql: str, *, reconcile: frozenset[int] = frozenset()) -> Listing:
-        """Issues matching `jql`, sorted; search-index lag applied (Cloud)."""
-        lag_ms = int(self.config.search_lag_s * 1000)
+        """Issues matching `jql`, sorted; Cloud's search-index lag hides recent changes."""
+        lag_ms = int(self.config.search_lag_s * 1000) if self.flavor == "cloud" else 0
         cache_key = (jql, self.generation)
         cached = self._cache.get(cache_key) if lag_ms <= 0 else None
         if cached is not None:

@@ -1,0 +1,572 @@
+"""JiraTracker: `ports.Tracker` for Jira Cloud (REST v3, ADF) and Server/DC (REST v2, wiki).
+
+Endpoints per operation, and why:
+- whoami: `GET /myself` (also gives `timeZone`, the zone JQL dates are read in).
+- projects: Cloud `GET /project/search` (paginated; `/project` is deprecated), Server
+  `GET /project` (a plain array); `GET /project/{key}` for one.
+- issue types, required fields, priorities: `GET /issue/createmeta/{project}/issuetypes[/{id}]`
+  (the global createmeta is gone); the `priority` field's `allowedValues` is this project's
+  priority scheme, `GET /priority` when the field is not on the create screen.
+- listings: see listing.py (enhanced search + bulkfetch on Cloud, offset search on Server).
+- issue read: `GET /issue/{id}` (ids survive moves; old keys resolve but ids are identity).
+- create: `POST /issue` with the label, the marker line and the `testkase` issue property.
+- find_by_marker: search on label + `text ~ "marker"`, verified by property/description; on
+  Cloud, after a miss, `bulkfetch` of the keys after the newest indexed one (GET-consistent).
+- comments: `GET|POST /issue/{id}/comment`; transitions: `GET|POST /issue/{id}/transitions`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from testkase_cli.domain.models import (
+    Account,
+    ConnectionSettings,
+    DefectPriority,
+    NewIssue,
+    RemoteComment,
+    RemoteIssue,
+    RemoteProject,
+)
+from testkase_cli.errors import (
+    AuthError,
+    KaseError,
+    NotFoundError,
+    RejectedError,
+    UnreachableError,
+    UsageError,
+)
+from testkase_cli.ports import DEFECT_LABEL
+from testkase_cli.trackers.http import Funnel, RetryPolicy, describe_status
+from testkase_cli.trackers.jira.errors import CLOUD_BEARER_HINT, Translator, error_fields
+from testkase_cli.trackers.jira.listing import CloudSearch, ServerSearch
+from testkase_cli.trackers.jira.mapper import (
+    ISSUE_FIELDS,
+    MARKER_PROPERTY,
+    AdfCodec,
+    Codec,
+    WikiCodec,
+    closest_levels,
+    comment_from_json,
+    issue_from_json,
+    marker_of,
+)
+from testkase_cli.trackers.jira.workflow import Step, Walker, steps_from_json
+
+RECENT_KEYS = 100
+FILLED_ON_CREATE = frozenset(
+    {"project", "issuetype", "summary", "description", "labels", "priority", "reporter"}
+)
+
+
+def quote_jql(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def strip_order_by(jql: str) -> str:
+    return re.sub(r"\s+order\s+by\s+[^\"']*$", "", jql.strip(), flags=re.IGNORECASE)
+
+
+class CreateMeta:
+    """The configured issue type of the project and its create-screen fields."""
+
+    def __init__(self, type_id: str, type_name: str, fields: list[dict[str, Any]]) -> None:
+        self.type_id = type_id
+        self.type_name = type_name
+        self.fields = {str(f.get("fieldId") or f.get("key")): f for f in fields}
+
+
+class JiraTracker:
+    """One Jira connection; thread-safe for the parallel listings it runs itself."""
+
+    platform = "jira"
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        token: str,
+        *,
+        deployment: str,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.deployment = deployment
+        self.cloud = deployment == "cloud"
+        self.site = settings.url.rstrip("/")
+        if self.cloud:
+            if not settings.email:
+                raise UsageError(
+                    "Jira Cloud needs the account e-mail with the API token",
+                    hint="run `testkase connect jira --url URL --email you@example.com`",
+                )
+            basic = base64.b64encode(f"{settings.email}:{token}".encode()).decode()
+            auth = f"Basic {basic}"
+            self.api = "/rest/api/3"
+            self.codec: Codec = AdfCodec()
+        else:
+            auth = f"Bearer {token}"
+            self.api = "/rest/api/2"
+            self.codec = WikiCodec()
+        self._translate = Translator(deployment)
+        self.http = Funnel(
+            self.site,
+            headers={"Authorization": auth},
+            secret=token,
+            translate=self._translate,
+            policy=policy,
+        )
+        self.search = (
+            CloudSearch(self.http, self.api) if self.cloud else ServerSearch(self.http, self.api)
+        )
+        self._account: Account | None = None
+        self._meta: CreateMeta | None = None
+        self._priorities: dict[DefectPriority, str] | None = None
+        self._statuses: dict[str, str] | None = None
+        self._workflow: dict[str, list[Step]] = {}
+
+    # -- port basics -------------------------------------------------------------------
+
+    @property
+    def requests(self) -> int:
+        return self.http.counters.requests
+
+    @property
+    def list_requests(self) -> int:
+        return self.http.counters.lists
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self.http.request("GET", f"{self.api}{path}", params=params or None).json()
+
+    @property
+    def project(self) -> str:
+        if not self.settings.project:
+            raise UsageError(
+                "no Jira project is configured",
+                hint="run `testkase connect jira --project KEY`",
+            )
+        return self.settings.project
+
+    def whoami(self) -> Account:
+        response = self.http.request("GET", f"{self.api}/myself", ok=(200, 401))
+        if response.status_code == 401:
+            if not self.cloud and detect_deployment(self.site, policy=self.http.policy) == "cloud":
+                raise AuthError(
+                    "Jira Cloud refused the token sent as a personal access token (401)",
+                    hint=CLOUD_BEARER_HINT,
+                )
+            raise self._translate(response)
+        data = response.json()
+        self._account = Account(
+            id=str(data.get("accountId") or data.get("key") or data.get("name") or ""),
+            name=str(data.get("displayName") or data.get("name") or ""),
+            email=data.get("emailAddress"),
+            time_zone=data.get("timeZone"),
+        )
+        return self._account
+
+    def list_projects(self) -> list[RemoteProject]:
+        if not self.cloud:
+            return [_project(p) for p in self._get("/project")]
+        projects: list[RemoteProject] = []
+        start = 0
+        while True:
+            page = self._get("/project/search", startAt=start, maxResults=100)
+            values = page.get("values", [])
+            projects.extend(_project(p) for p in values)
+            start += len(values)
+            if page.get("isLast", True) or not values:
+                return projects
+
+    def get_project(self, key: str) -> RemoteProject:
+        response = self.http.request("GET", f"{self.api}/project/{key}", ok=(200, 404))
+        if response.status_code == 404:
+            raise _project_missing(key)
+        return _project(response.json())
+
+    def list_issue_types(self, project: str) -> list[str]:
+        return [t["name"] for t in self._issue_types(project) if not t.get("subtask")]
+
+    def _issue_types(self, project: str) -> list[dict[str, Any]]:
+        return self._meta_pages(f"/issue/createmeta/{project}/issuetypes", "issueTypes", project)
+
+    def _meta_pages(self, path: str, cloud_key: str, project: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.http.request(
+                "GET",
+                f"{self.api}{path}",
+                params={"startAt": len(items), "maxResults": 200},
+                ok=(200, 404),
+            )
+            if response.status_code == 404:
+                raise _project_missing(project)
+            page = response.json()
+            values = page.get(cloud_key if self.cloud else "values", [])
+            items.extend(values)
+            if not values or len(items) >= int(page.get("total", len(items))):
+                return items
+
+    # -- create metadata and priorities ---------------------------------------------------
+
+    def _create_meta(self) -> CreateMeta:
+        if self._meta is not None:
+            return self._meta
+        project = self.project
+        types = [t for t in self._issue_types(project) if not t.get("subtask")]
+        wanted = self.settings.issue_type or "Bug"
+        chosen = next(
+            (t for t in types if str(t.get("name", "")).casefold() == wanted.casefold()), None
+        )
+        if chosen is None:
+            names = ", ".join(str(t.get("name")) for t in types) or "none"
+            raise NotFoundError(
+                f"issue type {wanted!r} is not enabled in Jira project {project}",
+                hint=f"types available: {names}; run `testkase connect jira --issue-type NAME`",
+            )
+        fields = self._meta_pages(
+            f"/issue/createmeta/{project}/issuetypes/{chosen['id']}", "fields", project
+        )
+        self._meta = CreateMeta(str(chosen["id"]), str(chosen["name"]), fields)
+        return self._meta
+
+    def priority_mapping(self) -> dict[DefectPriority, str]:
+        if self._priorities is None:
+            field = self._create_meta().fields.get("priority")
+            if field is not None and field.get("allowedValues"):
+                levels = field["allowedValues"]
+            else:
+                levels = self._get("/priority")
+            self._priorities = closest_levels([str(p["name"]) for p in levels])
+        return dict(self._priorities)
+
+    # -- listings -------------------------------------------------------------------------
+
+    def _since(self, updated_since: datetime | None) -> str | None:
+        """The cursor as a JQL literal: the user's zone, floored to the minute."""
+        if updated_since is None:
+            return None
+        account = self._account or self.whoami()
+        moment = updated_since.astimezone(UTC)
+        try:
+            local = moment.astimezone(ZoneInfo(account.time_zone or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            local = moment - timedelta(hours=14)  # unknown zone: widen to the earliest offset
+        return local.strftime("%Y-%m-%d %H:%M")
+
+    def _requirement_jql(self) -> str:
+        parts = [f"project = {quote_jql(self.project)}"]
+        if self.settings.jql and strip_order_by(self.settings.jql):
+            parts.append(f"({strip_order_by(self.settings.jql)})")
+        parts.append(f"(labels IS EMPTY OR labels NOT IN ({DEFECT_LABEL}))")
+        return " AND ".join(parts)
+
+    def _defect_jql(self) -> str:
+        return f"project = {quote_jql(self.project)} AND labels = {DEFECT_LABEL}"
+
+    def _listed(self, jql: str, updated_since: datetime | None) -> Iterator[RemoteIssue]:
+        since = self._since(updated_since)
+        if since is not None:
+            jql += f' AND updated >= "{since}"'
+        seen: set[str] = set()
+        for data in self._search(jql + " ORDER BY updated ASC, id ASC", ISSUE_FIELDS):
+            if data["id"] not in seen:
+                seen.add(data["id"])
+                yield issue_from_json(data, codec=self.codec, site=self.site)
+
+    def _search(
+        self, jql: str, fields: tuple[str, ...], properties: tuple[str, ...] = ()
+    ) -> Iterator[dict[str, Any]]:
+        try:
+            yield from self.search.issues(jql, fields, properties)
+        except RejectedError as exc:
+            raise self._jql_error(exc) from exc
+
+    def _jql_error(self, exc: RejectedError) -> Exception:
+        if "does not exist for the field 'project'" in exc.message:
+            return _project_missing(self.project)
+        return UsageError(
+            f"Jira refused the search: {exc.message}",
+            hint="check `jql` in [connection] of the config",
+        )
+
+    def iter_requirements(self, *, updated_since: datetime | None) -> Iterator[RemoteIssue]:
+        return self._listed(self._requirement_jql(), updated_since)
+
+    def iter_defects(self, *, updated_since: datetime | None) -> Iterator[RemoteIssue]:
+        return self._listed(self._defect_jql(), updated_since)
+
+    def iter_requirement_ids(self) -> Iterator[str]:
+        seen: set[str] = set()
+        try:
+            for ref in self.search.ids(self._requirement_jql() + " ORDER BY id ASC"):
+                if ref not in seen:
+                    seen.add(ref)
+                    yield ref
+        except RejectedError as exc:
+            raise self._jql_error(exc) from exc
+
+    # -- issues ---------------------------------------------------------------------------
+
+    def _issue_json(self, ref: str) -> dict[str, Any] | None:
+        response = self.http.request(
+            "GET",
+            f"{self.api}/issue/{ref}",
+            params={"fields": ",".join(ISSUE_FIELDS), "properties": MARKER_PROPERTY},
+            ok=(200, 404),
+        )
+        if response.status_code == 404:
+            return None
+        data: dict[str, Any] = response.json()
+        return data
+
+    def get_issue(self, ref: str) -> RemoteIssue | None:
+        data = self._issue_json(ref)
+        return None if data is None else issue_from_json(data, codec=self.codec, site=self.site)
+
+    def follow_move(self, issue: RemoteIssue) -> RemoteIssue | None:
+        """Jira keeps the id across moves: the issue is simply read again (new key)."""
+        return self.get_issue(issue.ref)
+
+    def create_issue(self, new: NewIssue) -> RemoteIssue:
+        meta = self._create_meta()
+        fields: dict[str, Any] = {
+            "project": {"key": self.project},
+            "issuetype": {"id": meta.type_id},
+            "summary": " ".join(new.title.split())[:255],
+            "description": self.codec.from_markdown(new.description, new.marker),
+            "labels": [DEFECT_LABEL],
+        }
+        if "priority" in meta.fields:
+            fields["priority"] = {"name": self.priority_mapping()[new.priority]}
+        missing = [
+            f"{meta_field.get('name', key)} ({key})"
+            for key, meta_field in meta.fields.items()
+            if meta_field.get("required")
+            and not meta_field.get("hasDefaultValue")
+            and key not in FILLED_ON_CREATE
+        ]
+        if missing:
+            raise RejectedError(
+                f"Jira requires fields testkase does not fill on a {meta.type_name}: "
+                + ", ".join(missing),
+                hint="make them optional or give them a default for this issue type, or pick "
+                "another type with `testkase connect jira --issue-type NAME`",
+                code="required_fields",
+            )
+        body = {
+            "fields": fields,
+            "properties": [{"key": MARKER_PROPERTY, "value": {"marker": new.marker}}],
+        }
+        response = self.http.request("POST", f"{self.api}/issue", json=body, ok=(201, 400))
+        if response.status_code == 400:
+            raise self._create_rejected(response, meta)
+        created = self.get_issue(str(response.json()["id"]))
+        if created is None:
+            raise NotFoundError(f"Jira created issue {response.json().get('key')} but it is gone")
+        return created
+
+    def _create_rejected(self, response: Any, meta: CreateMeta) -> Exception:
+        problems = error_fields(response)
+        if "project" in problems:
+            return _project_missing(self.project)
+        if "issuetype" in problems:
+            names = ", ".join(self.list_issue_types(self.project))
+            return NotFoundError(
+                f"issue type {meta.type_name!r} is not enabled in Jira project {self.project}",
+                hint=f"types available: {names}; run `testkase connect jira --issue-type NAME`",
+            )
+        named = "; ".join(
+            f"{meta.fields.get(k, {}).get('name', k)} ({k}): {v}" for k, v in problems.items()
+        )
+        return RejectedError(
+            f"Jira refused to create the issue: {named or describe_status(response)}",
+            hint="required fields and values come from the project's create screen",
+            code="required_fields" if problems else "rejected",
+        )
+
+    def find_by_marker(self, marker: str) -> RemoteIssue | None:
+        """Search label + text, verify the marker; on Cloud also probe unindexed new keys.
+
+        Finds the issue when the search index has it, or (Cloud) when it is among the
+        `RECENT_KEYS` keys after the newest issue the index shows in the project and still
+        carries the label and its marker. Misses an issue whose marker line and property
+        were both removed, or one created while more than `RECENT_KEYS` others were.
+        """
+        phrase = quote_jql(f'"{marker}"')
+        jql = f"{self._defect_jql()} AND text ~ {phrase}"
+        for data in self._search(jql, ISSUE_FIELDS, (MARKER_PROPERTY,)):
+            if marker_of(data, self.codec) == marker:
+                return issue_from_json(data, codec=self.codec, site=self.site)
+        if not self.cloud or not isinstance(self.search, CloudSearch):
+            return None
+        return self._find_unindexed(marker)
+
+    def _find_unindexed(self, marker: str) -> RemoteIssue | None:
+        assert isinstance(self.search, CloudSearch)
+        newest = self.search.page(
+            f"project = {quote_jql(self.project)} ORDER BY created DESC", ["created"], size=1
+        ).get("issues", [])
+        number = int(str(newest[0]["key"]).rsplit("-", 1)[1]) if newest else 0
+        keys = [f"{self.project}-{n}" for n in range(number + 1, number + 1 + RECENT_KEYS)]
+        for data in self.search.bulkfetch(keys, ISSUE_FIELDS, (MARKER_PROPERTY,)):
+            labels = (data.get("fields") or {}).get("labels") or []
+            if DEFECT_LABEL in labels and marker_of(data, self.codec) == marker:
+                return issue_from_json(data, codec=self.codec, site=self.site)
+        return None
+
+    def set_priority(self, issue: RemoteIssue, priority: DefectPriority) -> None:
+        body = {"fields": {"priority": {"name": self.priority_mapping()[priority]}}}
+        self.http.request("PUT", f"{self.api}/issue/{issue.ref}", json=body)
+
+    # -- comments -------------------------------------------------------------------------
+
+    def list_comments(self, issue: RemoteIssue) -> list[RemoteComment]:
+        comments: list[RemoteComment] = []
+        while True:
+            page = self._get(
+                f"/issue/{issue.ref}/comment",
+                startAt=len(comments),
+                maxResults=100,
+                orderBy="created",
+            )
+            batch = page.get("comments", [])
+            comments.extend(comment_from_json(c, codec=self.codec) for c in batch)
+            if not batch or len(comments) >= int(page.get("total", 0)):
+                return comments
+
+    def add_comment(self, issue: RemoteIssue, body: str, *, marker: str) -> RemoteComment:
+        payload = {"body": self.codec.from_markdown(body, marker)}
+        response = self.http.request(
+            "POST", f"{self.api}/issue/{issue.ref}/comment", json=payload, ok=(201,)
+        )
+        return comment_from_json(response.json(), codec=self.codec)
+
+    # -- workflow -------------------------------------------------------------------------
+
+    def set_status(self, issue: RemoteIssue, target: str) -> None:
+        current = self._get(f"/issue/{issue.ref}", fields="status")["fields"]["status"]["name"]
+        if str(current).casefold() == target.casefold():
+            return
+        categories = self._status_categories()
+        if categories and target.casefold() not in {k.casefold() for k in categories}:
+            raise RejectedError(
+                f"Jira project {self.project} has no status {target!r}",
+                hint="statuses: " + ", ".join(categories) + "; adjust [mapping.defect_status]",
+                code="workflow",
+            )
+
+        def transitions() -> list[Step]:
+            data = self._get(f"/issue/{issue.ref}/transitions", expand="transitions.fields")
+            return steps_from_json(data)
+
+        def apply(step: Step) -> None:
+            self._transition(issue.ref, step)
+
+        Walker(self._workflow, transitions, apply, categories).walk(str(current), target)
+
+    def _status_categories(self) -> dict[str, str]:
+        """Status name -> category key for the project's statuses (of the defect type)."""
+        if self._statuses is None:
+            wanted = (self.settings.issue_type or "").casefold()
+            statuses: dict[str, str] = {}
+            for issue_type in self._get(f"/project/{self.project}/statuses"):
+                if wanted and str(issue_type.get("name", "")).casefold() != wanted:
+                    continue
+                for status in issue_type.get("statuses", []):
+                    category = (status.get("statusCategory") or {}).get("key", "")
+                    statuses[str(status["name"])] = str(category)
+            self._statuses = statuses
+        return self._statuses
+
+    def _transition(self, ref: str, step: Step) -> None:
+        fields: dict[str, Any] = {}
+        unfillable: list[str] = []
+        for key, meta in step.required.items():
+            allowed = [str(v.get("name")) for v in meta.get("allowedValues") or []]
+            if key == "resolution" and any(a.casefold() == "done" for a in allowed):
+                fields[key] = {"name": next(a for a in allowed if a.casefold() == "done")}
+            else:
+                unfillable.append(f"{meta.get('name', key)} ({key})")
+        if unfillable:
+            raise RejectedError(
+                f"the Jira transition {step.name!r} to {step.to} requires " + ", ".join(unfillable),
+                hint="testkase only fills Resolution=Done; make the field optional on the "
+                "transition screen or move the issue in Jira",
+                code="workflow",
+            )
+        body: dict[str, Any] = {"transition": {"id": step.id}}
+        if fields:
+            body["fields"] = fields
+        response = self.http.request(
+            "POST", f"{self.api}/issue/{ref}/transitions", json=body, ok=(204, 400)
+        )
+        if response.status_code == 400:
+            raise RejectedError(
+                f"Jira refused the transition {step.name!r} to {step.to}: "
+                + describe_status(response),
+                hint="the transition screen asks for fields testkase does not fill",
+                code="workflow",
+            )
+
+
+def _project(data: dict[str, Any]) -> RemoteProject:
+    return RemoteProject(key=str(data["key"]), name=str(data.get("name", "")), id=str(data["id"]))
+
+
+def _project_missing(key: str) -> NotFoundError:
+    return NotFoundError(
+        f"project {key} not found or not visible to this token",
+        hint="check the key; `testkase connect jira` lists the projects the token can see",
+    )
+
+
+def detect_deployment(url: str, *, policy: RetryPolicy | None = None) -> str:
+    """ "cloud" or "server", from the anonymous `serverInfo` (anything but Cloud is server)."""
+    site = url.rstrip("/")
+
+    def translate(response: httpx.Response) -> KaseError:
+        return UnreachableError(
+            f"{site} does not answer like a Jira site (serverInfo: HTTP {response.status_code})",
+            hint="check the URL: the address you open Jira at, e.g. https://acme.atlassian.net",
+        )
+
+    funnel = Funnel(site, headers={}, secret="", translate=translate, policy=policy)
+    try:
+        response = funnel.request("GET", "/rest/api/2/serverInfo")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise translate(response) from exc
+    except UnreachableError as exc:
+        if exc.message.startswith(site):
+            raise
+        raise UnreachableError(
+            f"cannot reach Jira at {site}: {exc.message}",
+            hint="check the URL, your network, and the VPN a self-hosted Jira often needs",
+        ) from exc
+    finally:
+        funnel.close()
+    deployment = data.get("deploymentType") if isinstance(data, dict) else None
+    return "cloud" if deployment == "Cloud" else "server"
+
+
+def open_jira(
+    settings: ConnectionSettings, token: str, *, policy: RetryPolicy | None = None
+) -> JiraTracker:
+    """A tracker for `settings` (deployment detected from the site when not given)."""
+    deployment = settings.deployment or detect_deployment(settings.url, policy=policy)
+    if deployment not in ("cloud", "server"):
+        raise UsageError(
+            f"unknown Jira deployment {deployment!r}", hint="use cloud or server (or auto)"
+        )
+    return JiraTracker(settings, token, deployment=deployment, policy=policy)
