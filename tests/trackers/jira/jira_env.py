@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from testkase_cli.domain.models import ConnectionSettings
-from testkase_cli.sandbox.jira import JiraApp
+from testkase_cli.sandbox.core import App
+from testkase_cli.sandbox.jira import JiraApp, create_app
 from testkase_cli.sandbox.jira_store import SANDBOX_EMAIL, SANDBOX_TOKEN
 from testkase_cli.trackers.http import RetryPolicy
 from testkase_cli.trackers.jira import JiraTracker, open_jira
@@ -73,3 +75,16 @@ class JiraEnv:
         return data
 
     _extra: list[JiraTracker]
+
+    def close(self) -> None:
+        for tracker in [self.tracker, *self._extra]:
+            tracker.close()
+        self.control.close()
+
+
+def start_env(serve: Callable[[App], str], flavor: str, *, seed: int = 7) -> JiraEnv:
+    """Serve a fresh emulator of `flavor` and connect a tracker to it."""
+    app = create_app(flavor=flavor, seed=seed)
+    url = serve(app)
+    tracker = open_jira(settings(url, flavor), SANDBOX_TOKEN, policy=FAST)
+    return JiraEnv(flavor, url, app, tracker, httpx.Client(base_url=url, timeout=30), [])
