@@ -177,6 +177,7 @@ class Renderer:
                 "merge_requests_access_level": "enabled",
                 "open_issues_count": open_count,
                 "creator_id": 1,
+                "updated_at": self.time(self.state.clock.now()),
                 "import_status": "none",
                 "shared_runners_enabled": True,
                 "group_runners_enabled": True,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from gitlab_openapi import OpenApi
 from gitlab_raw import Raw
 
 from testkase_cli.sandbox.gitlab import GitLabApp, create_app
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 
 
 @pytest.fixture
@@ -18,3 +22,11 @@ def app() -> GitLabApp:
 @pytest.fixture
 def gitlab(serve: Callable[[GitLabApp], str], app: GitLabApp) -> Raw:
     return Raw(serve(app))
+
+
+@pytest.fixture(scope="session")
+def openapi() -> OpenApi:
+    path = SHARED / "openapi" / "gitlab-v4-openapi_v2-as-oas3.yaml"
+    if not path.is_file():
+        pytest.skip(f"GitLab OpenAPI document not found at {path}")
+    return OpenApi(path)
