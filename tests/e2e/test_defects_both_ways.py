@@ -18,8 +18,17 @@ def _pushed(tracker: Tracker, title: str = "Checkout total is wrong") -> dict[st
     tracker.cli("link", "TC-1", "REQ-1")
     tracker.cli("cycle", "add", "Sprint 1")
     run = tracker.cli(
-        "exec", "CY-1", "TC-1", "--result", "failed", "--defect", title,
-        "--defect-priority", "critical", "--push", "--json",
+        "exec",
+        "CY-1",
+        "TC-1",
+        "--result",
+        "failed",
+        "--defect",
+        title,
+        "--defect-priority",
+        "critical",
+        "--push",
+        "--json",
     )
     assert run.code == 0, run.err
     defect: dict[str, Any] = run.json["defect"]
@@ -96,8 +105,9 @@ def test_tracker_changes_come_back_and_local_changes_go_out(tracker: Tracker) ->
     assert "still failing on staging" in bodies[1]
     if tracker.platform == "gitlab":
         assert "priority::low" in issue["labels"]
-        assert not any(label.startswith("priority::") and label != "priority::low"
-                       for label in issue["labels"])
+        assert not any(
+            label.startswith("priority::") and label != "priority::low" for label in issue["labels"]
+        )
     quiet = tracker.sync()
     assert quiet["comments"] == {"pulled": 0, "pushed": 0}
     shown = tracker.cli("defect", "show", "DEF-1", "--json").json
@@ -113,7 +123,11 @@ def test_field_changed_on_both_sides_follows_the_conflict_policy(tracker: Tracke
     assert result["exit"] == 0, result["errors"]
     assert result["defects"]["conflicts"] == 1
     conflict = result["conflicts"][0]
-    assert (conflict["item"], conflict["field"], conflict["kept"]) == ("DEF-1", "priority", "tracker")
+    assert (conflict["item"], conflict["field"], conflict["kept"]) == (
+        "DEF-1",
+        "priority",
+        "tracker",
+    )
     shown = tracker.cli("defect", "show", "DEF-1", "--json").json
     assert shown["priority"] == "Blocker"
     assert tracker.sync()["defects"]["conflicts"] == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.e2e.conftest import Tracker
 
 
@@ -99,3 +101,24 @@ def test_rate_limited_every_third_request_still_completes(tracker: Tracker) -> N
     tracker.cli("defect", "add", "Under pressure")
     assert tracker.cli("push", "DEF-1").code == 0
     assert len(tracker.defects_in_tracker()) == 1
+
+
+def test_second_sync_of_a_project_exits_75_or_waits(tracker: Tracker) -> None:
+    tracker.sync()
+    tracker.faults(latency_ms=400)
+    running = tracker.subprocess("sync", "--full")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            busy = tracker.cli("sync", "--json")
+            if busy.code == 75:
+                assert busy.error["code"] == "locked"
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the second sync never saw the first one's lock")
+        waited = tracker.cli("sync", "--wait", "--json")
+        assert waited.code == 0, waited.err
+    finally:
+        running.communicate(timeout=60)
+    assert running.returncode == 0
