@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.cli.conftest import Run
 
 from testkase_cli.cli.app import main
 from testkase_cli.cli.sandbox import SANDBOX_EMAIL, SANDBOX_TOKEN, build
 from testkase_cli.sandbox.core import Server
-from tests.cli.conftest import Run
 
 FLAVORS = ["jira-cloud", "jira-server", "gitlab"]
 PROJECT = {"jira": "PROJ", "gitlab": "demo/web"}

@@ -13,7 +13,6 @@ import time
 from collections import Counter
 
 import pytest
-
 from tests.e2e.conftest import Tracker
 
 RUNS = int(os.environ.get("TESTKASE_CRASH_RUNS", "7"))
