@@ -33,7 +33,7 @@ class ApiError(Exception):
         self.response = response
 
 
-def errors(status: int, *messages: str, **fields: str) -> ApiError:
+def errors(status: int, /, *messages: str, **fields: str) -> ApiError:
     """Jira's standard error body `{"errorMessages": [...], "errors": {...}}`."""
     return ApiError(json_response(status, {"errorMessages": list(messages), "errors": fields}))
 

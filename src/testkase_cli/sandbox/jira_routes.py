@@ -28,6 +28,7 @@ from testkase_cli.sandbox.jira_store import (
     Project,
     adf_problem,
     issue_type_id,
+    plain_text,
     text_to_adf,
 )
 
@@ -222,7 +223,7 @@ def createmeta_fields(app: JiraApp, request: Request, ctx: Ctx) -> Response:
 
 def _rich_text(ctx: Ctx, value: Any) -> tuple[Any, str | None]:
     """(stored form, problem) of a description or comment body sent to this API version."""
-    if value is None:
+    if value is None or value == "":
         return None, None
     if ctx.r.version == "3":
         problem = adf_problem(value)
@@ -488,7 +489,7 @@ def get_comments(app: JiraApp, request: Request, ctx: Ctx) -> Response:
 def add_comment(app: JiraApp, request: Request, ctx: Ctx) -> Response:
     issue = ctx.issue(request.params["key"])
     stored, problem = _rich_text(ctx, body_of(request).get("body"))
-    if problem or stored is None:
+    if problem or not plain_text(stored).strip():
         raise errors(400, comment=problem or "Comment body can not be empty!")
     comment = ctx.state.add_comment(issue, stored, ctx.require_user().account_id)
     return json_response(201, ctx.r.comment(issue, comment))
