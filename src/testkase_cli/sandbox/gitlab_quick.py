@@ -1,7 +1,7 @@
 """Quick actions as GitLab runs them in note bodies and issue descriptions.
 
 A command is a line that starts (column 0) with `/name` for a known name, in any case,
-outside a ``` fenced block (Gitlab::QuickActions::Extractor). Commands are removed from
+outside a closed ``` block (Gitlab::QuickActions::Extractor). Commands are removed from
 the text and executed; unknown `/words` stay as text. Only the commands a synced
 comment could plausibly carry are emulated: close, reopen, label, unlabel, relabel, title.
 """
@@ -29,17 +29,28 @@ def extract(text: str) -> Commands:
     """Split `text` into what stays and the commands it carries."""
     kept: list[str] = []
     found: list[tuple[str, str]] = []
-    fenced = False
-    for line in text.splitlines(keepends=True):
-        bare = line.rstrip("\r\n")
-        if bare.startswith("```"):
-            fenced = not fenced
-        match = None if fenced else _COMMAND.match(bare)
+    lines = text.splitlines(keepends=True)
+    code = _code_blocks(lines)
+    for index, line in enumerate(lines):
+        match = None if index in code else _COMMAND.match(line.rstrip("\r\n"))
         if match and match["name"].lower() in KNOWN:
             found.append((match["name"].lower(), (match["arg"] or "").strip()))
             continue
         kept.append(line)
     return Commands("".join(kept).strip("\n") if found else text, found)
+
+
+def _code_blocks(lines: list[str]) -> set[int]:
+    """Lines of ``` blocks (`^```.+?\n```$`): closed by a line that is exactly ```."""
+    inside: set[int] = set()
+    start: int | None = None
+    for index, line in enumerate(lines):
+        if start is None and line.startswith("```"):
+            start = index
+        elif start is not None and line.rstrip("\r\n") == "```":
+            inside.update(range(start, index + 1))
+            start = None
+    return inside
 
 
 def label_names(arg: str) -> list[str]:

@@ -9,6 +9,7 @@ quick-action extractor (`^/command` at column 0). Reading back undoes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,16 +47,30 @@ def unescape_commands(text: str) -> str:
     return _map_lines(text, lambda line: line[1:] if line.startswith("\\/") else line)
 
 
-def _map_lines(text: str, change: Any) -> str:
-    out: list[str] = []
-    fenced = False
-    for line in text.splitlines(keepends=True):
-        if line.startswith("```"):
-            fenced = not fenced
-            out.append(line)
-            continue
-        out.append(line if fenced else change(line))
-    return "".join(out)
+def _map_lines(text: str, change: Callable[[str], str]) -> str:
+    lines = text.splitlines(keepends=True)
+    fenced = fenced_lines(lines)
+    return "".join(line if i in fenced else change(line) for i, line in enumerate(lines))
+
+
+def fenced_lines(lines: list[str]) -> set[int]:
+    """Indexes of lines inside ``` blocks as GitLab's extractor sees them (`^```.+?\n```$`):
+    an opening line starting with ``` and a later line that is exactly ```. An unclosed
+    fence protects nothing, so its lines are escaped like any other."""
+    inside: set[int] = set()
+    index = 0
+    while index < len(lines):
+        if lines[index].startswith("```"):
+            close = next(
+                (j for j in range(index + 1, len(lines)) if lines[j].rstrip("\r\n") == "```"),
+                None,
+            )
+            if close is not None:
+                inside.update(range(index, close + 1))
+                index = close + 1
+                continue
+        index += 1
+    return inside
 
 
 def compose(body: str, marker: str) -> str:
@@ -72,7 +87,7 @@ def split_marker(text: str | None) -> tuple[str, str | None]:
     if not matches:
         return unescape_commands(text), None
     last = matches[-1]
-    body = (text[: last.start()] + text[last.end() :]).strip("\r\n")
+    body = text[: last.start()] + text[last.end() :]
     return unescape_commands(body).rstrip(), last["marker"].strip()
 
 
