@@ -1,0 +1,46 @@
+"""The CLI starts fast: --help and --version import neither SQLAlchemy nor httpx."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+from testkase_cli.cli.app import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("sqlalchemy", "sqlmodel", "httpx", "rich", "keyring") if m in sys.modules)
+print("HEAVY=" + ",".join(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["req", "--help"], ["sync", "--help"]])
+def test_help_and_version_stay_light(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    heavy = done.stderr.strip().splitlines()[-1]
+    assert heavy == "HEAVY=", heavy
+
+
+def test_version_and_module_entry_point() -> None:
+    from testkase_cli import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "testkase_cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"testkase {__version__}"
