@@ -7,9 +7,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from tests.cli.conftest import Run, Runner
 
 from testkase_cli.cli.app import main
-from tests.cli.conftest import Run, Runner
 
 
 @pytest.fixture

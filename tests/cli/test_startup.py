@@ -14,7 +14,8 @@ try:
     main({args!r})
 except SystemExit:
     pass
-heavy = sorted(m for m in ("sqlalchemy", "sqlmodel", "httpx", "rich", "keyring") if m in sys.modules)
+names = ("sqlalchemy", "sqlmodel", "httpx", "rich", "keyring")
+heavy = sorted(m for m in names if m in sys.modules)
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 """
 

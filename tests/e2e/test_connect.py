@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.cli.conftest import Run
+from tests.e2e.conftest import FLAVORS, connect_args
 
 from testkase_cli.cli.sandbox import SANDBOX_EMAIL, SANDBOX_TOKEN, build
 from testkase_cli.sandbox.core import Server
-from tests.cli.conftest import Run
-from tests.e2e.conftest import FLAVORS, connect_args
 
 
 @pytest.fixture(params=FLAVORS)
