@@ -340,7 +340,7 @@ def bulkfetch(app: JiraApp, request: Request, ctx: Ctx) -> Response:
     found = {i.id: i for w in wanted if (i := ctx.state.find(w)) is not None}
     sel = selection(as_list(body.get("fields")), "*navigable", ctx.state.flavor)
     rendered = ctx.r.issues((found[k] for k in sorted(found)), sel, as_list(body.get("properties")))
-    return json_response(200, {"expand": "", "issues": rendered, "issueErrors": []})
+    return json_response(200, {"issues": rendered, "issueErrors": []})
 
 
 @route("GET", f"/issue/{KEY}", anonymous=True)
