@@ -45,8 +45,16 @@ def _initial(conn: Connection) -> None:
     )
 
 
+def _junit_results(conn: Connection) -> None:
+    """`import junit` fingerprints: which file and test case produced which execution."""
+    SQLModel.metadata.create_all(
+        conn, tables=[SQLModel.metadata.tables[str(tables.JunitResultRow.__tablename__)]]
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
+    ("0002_junit_results", _junit_results),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

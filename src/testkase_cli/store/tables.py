@@ -234,3 +234,25 @@ class SyncLockRow(SQLModel, table=True):
     host: str
     pid: int
     heartbeat_at: datetime
+
+
+class JunitResultRow(SQLModel, table=True):
+    """One imported JUnit test case: the file (by content) and cycle it went into, and
+    the execution it produced. Re-importing the same file into the same cycle finds
+    these fingerprints and records nothing twice."""
+
+    __tablename__ = "tk_junit_result"
+    __table_args__ = (UniqueConstraint("project", "cycle_pk", "fingerprint"),)
+    pk: int | None = Field(default=None, primary_key=True)
+    project: str = Field(index=True, max_length=200)
+    cycle_pk: int = Field(
+        sa_column=Column(Integer, ForeignKey("tk_cycle.pk", ondelete="CASCADE"), nullable=False)
+    )
+    execution_pk: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("tk_execution.pk", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    fingerprint: str = Field(max_length=64)
+    file_sha256: str = Field(max_length=64)
+    imported_at: datetime
