@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +28,8 @@ def init(
     from testkase_cli import config
 
     env = AppContext.of(ctx)
-    path = Path(env.config_option) if env.config_option else Path.cwd() / config.FILE_NAME
+    chosen = env.config_option or os.environ.get("TESTKASE_CONFIG")
+    path = Path(chosen).expanduser() if chosen else Path.cwd() / config.FILE_NAME
     project = (name or _slug(Path.cwd().name)).strip()
     if not project:
         raise UsageError("the project name is empty", hint="pass --name NAME")

@@ -1,0 +1,202 @@
+"""Benchmarks: full and no-change syncs against the emulator, next to a sequential baseline.
+
+    python bench/run.py                       # 1,000 and 10,000 issues, all flavours
+    python bench/run.py --sizes 1000,10000,100000 --flavors gitlab
+
+Each run uses a fresh emulator process (`testkase sandbox serve`) with the given latency
+per request, a fresh SQLite store, and measures the `testkase sync` process itself: wall
+time, CPU time, peak RSS, and the requests it reports. The baseline (bench/baseline.py)
+pages one request after another and upserts one issue per transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "sandbox-token"
+EMAIL = "tester@example.com"
+PROJECT = {"jira": "PROJ", "gitlab": "demo/web"}
+
+
+@dataclass
+class Measure:
+    flavor: str
+    issues: int
+    run: str
+    requests: int | str
+    wall_s: float
+    cpu_s: float
+    rss_mb: float
+
+
+def measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[str, float, float, float]:
+    """Run `cmd`; return its stdout, wall seconds, CPU seconds and peak RSS in MB."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True
+    )
+    assert process.stdout is not None and process.stderr is not None
+    out = process.stdout.read()
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return out, wall, cpu, usage.ru_maxrss / 1024
+
+
+class Emulator:
+    def __init__(self, flavor: str, latency_ms: int) -> None:
+        platform, _, variant = flavor.partition("-")
+        self.platform = platform
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "testkase_cli",
+                "sandbox",
+                "serve",
+                "--platform",
+                platform,
+                "--flavor",
+                variant or "cloud",
+                "--port",
+                "0",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        self.url = first.split(" at ")[1].strip()
+        self.control = httpx.Client(base_url=self.url, timeout=600)
+        self.latency_ms = latency_ms
+
+    def seed(self, count: int) -> None:
+        self.control.post("/_sandbox/seed", json={"count": count, "seed": 7}).raise_for_status()
+        self.control.post("/_sandbox/faults", json={"latency_ms": self.latency_ms})
+
+    def close(self) -> None:
+        self.control.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def workspace(flavor: str, url: str) -> tuple[Path, dict[str, str]]:
+    root = Path(tempfile.mkdtemp(prefix="testkase-bench-"))
+    env = {
+        **os.environ,
+        "TESTKASE_TOKEN": TOKEN,
+        "TESTKASE_CONFIG": str(root / "testkase.toml"),
+        "TESTKASE_DB": str(root / "store.db"),
+        "NO_COLOR": "1",
+    }
+    platform, _, variant = flavor.partition("-")
+    cli = [sys.executable, "-m", "testkase_cli"]
+    subprocess.run(
+        [*cli, "init", "--name", "bench"], env=env, cwd=root, check=True, capture_output=True
+    )
+    connect = [*cli, "connect", platform, "--url", url, "--project", PROJECT[platform]]
+    if platform == "jira":
+        connect += ["--deployment", variant]
+        if variant == "cloud":
+            connect += ["--email", EMAIL]
+    subprocess.run(connect, env=env, cwd=root, check=True, capture_output=True)
+    return root, env
+
+
+def bench_one(flavor: str, size: int, latency_ms: int, baseline: bool) -> list[Measure]:
+    emulator = Emulator(flavor, latency_ms)
+    results = []
+    try:
+        emulator.seed(size)
+        root, env = workspace(flavor, emulator.url)
+        cli = [sys.executable, "-m", "testkase_cli", "sync", "--json"]
+        for run in ("full", "no-change"):
+            out, wall, cpu, rss = measured(cli, env, root)
+            report = json.loads(out)
+            results.append(Measure(flavor, size, run, report["requests"], wall, cpu, rss))
+        if baseline:
+            cmd = [
+                sys.executable,
+                str(HERE / "baseline.py"),
+                "--flavor",
+                flavor,
+                "--url",
+                emulator.url,
+                "--db",
+                str(root / "baseline.db"),
+            ]
+            out, wall, cpu, rss = measured(cmd, env, root)
+            results.append(
+                Measure(flavor, size, "baseline full", json.loads(out)["requests"], wall, cpu, rss)
+            )
+    finally:
+        emulator.close()
+    return results
+
+
+def table(rows: list[Measure]) -> str:
+    head = ["flavour", "issues", "run", "requests", "wall s", "cpu s", "peak RSS MB", "vs base"]
+    lines = []
+    base = {(r.flavor, r.issues): r.wall_s for r in rows if r.run == "baseline full"}
+    for r in rows:
+        ratio = ""
+        if r.run == "full" and (r.flavor, r.issues) in base:
+            ratio = f"{base[(r.flavor, r.issues)] / r.wall_s:.1f}x faster"
+        lines.append(
+            [
+                r.flavor,
+                f"{r.issues:,}",
+                r.run,
+                str(r.requests),
+                f"{r.wall_s:.2f}",
+                f"{r.cpu_s:.2f}",
+                f"{r.rss_mb:.0f}",
+                ratio,
+            ]
+        )
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
+    out = [" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    out.append("-+-".join("-" * w for w in widths))
+    out += [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--flavors", default="jira-cloud,jira-server,gitlab")
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=10_000,
+        help="run the sequential baseline up to this size",
+    )
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    rows: list[Measure] = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        for flavor in args.flavors.split(","):
+            print(f"... {flavor} {size:,} issues", file=sys.stderr, flush=True)
+            rows += bench_one(flavor, size, args.latency_ms, size <= args.baseline_max)
+    print(f"latency {args.latency_ms} ms per request, SQLite store, {os.cpu_count()} cores")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
