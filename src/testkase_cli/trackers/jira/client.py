@@ -6,7 +6,8 @@ Endpoints per operation, and why:
   `GET /project` (a plain array); `GET /project/{key}` for one.
 - issue types, required fields, priorities: `GET /issue/createmeta/{project}/issuetypes[/{id}]`
   (the global createmeta is gone); the `priority` field's `allowedValues` is this project's
-  priority scheme, `GET /priority` when the field is not on the create screen.
+  priority scheme; when it is not on the create screen, every priority (Cloud
+  `GET /priority/search`, Server `GET /priority`).
 - listings: see listing.py (enhanced search + bulkfetch on Cloud, offset search on Server).
 - issue read: `GET /issue/{id}` (ids survive moves; old keys resolve but ids are identity).
 - create: `POST /issue` with the label, the marker line and the `testkase` issue property.
@@ -213,7 +214,7 @@ class JiraTracker:
             page = response.json()
             values = page.get(cloud_key if self.cloud else "values", [])
             items.extend(values)
-            if not values or len(items) >= int(page.get("total", len(items))):
+            if page.get("isLast") or not values or len(items) >= int(page.get("total", 0)):
                 return items
 
     # -- create metadata and priorities ---------------------------------------------------
@@ -245,9 +246,22 @@ class JiraTracker:
             if field is not None and field.get("allowedValues"):
                 levels = field["allowedValues"]
             else:
-                levels = self._get("/priority")
+                levels = self._all_priorities()
             self._priorities = closest_levels([str(p["name"]) for p in levels])
         return dict(self._priorities)
+
+    def _all_priorities(self) -> list[dict[str, Any]]:
+        """Every priority, most severe first (Cloud: `/priority/search`, `/priority` is
+        deprecated there)."""
+        if not self.cloud:
+            levels: list[dict[str, Any]] = self._get("/priority")
+            return levels
+        levels = []
+        while True:
+            page = self._get("/priority/search", startAt=len(levels), maxResults=100)
+            levels.extend(page.get("values", []))
+            if page.get("isLast", True) or not page.get("values"):
+                return levels
 
     # -- listings -------------------------------------------------------------------------
 
