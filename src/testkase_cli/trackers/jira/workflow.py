@@ -118,6 +118,8 @@ class Walker:
         """Return the issue to `start` along known transitions; where it ends up."""
         where = current
         try:
+            if current.casefold() not in self.graph:
+                self.graph[current.casefold()] = self.transitions()
             for step in paths_from(self.graph, current).get(start.casefold(), []):
                 self.apply(step)
                 where = step.to
