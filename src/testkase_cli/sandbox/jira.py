@@ -18,7 +18,8 @@ from testkase_cli.sandbox.core import App, Request, Response, json_response
 from testkase_cli.sandbox.jira_api import ApiError, Ctx, Handler, errors, unauthorized
 from testkase_cli.sandbox.jira_control import register_control
 from testkase_cli.sandbox.jira_jql import JqlError
-from testkase_cli.sandbox.jira_routes import ROUTES
+from testkase_cli.sandbox.jira_routes import route as resource_routes
+from testkase_cli.sandbox.jira_search import route as search_routes
 from testkase_cli.sandbox.jira_seed import seed_default
 from testkase_cli.sandbox.jira_store import SANDBOX_EMAIL, SANDBOX_TOKEN, TESTER, JiraState, User
 
@@ -32,7 +33,10 @@ class JiraApp(App):
         super().__init__(latency_ms=latency_ms)
         self.state = JiraState(flavor)
         seed_default(self.state, seed)
-        for method, pattern, handler, anonymous in ROUTES:
+        for method, pattern, handler, anonymous in [
+            *resource_routes.routes,
+            *search_routes.routes,
+        ]:
             self.route(method, pattern)(self._bind(handler, anonymous=anonymous))
         register_control(self)
 

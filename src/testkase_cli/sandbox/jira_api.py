@@ -77,8 +77,30 @@ class Ctx:
             raise errors(404, message)
         return issue
 
-    def adf_wanted(self) -> bool:
-        return self.cloud and self.version == "3"
+
+class Router:
+    """Collects a module's REST handlers for `/rest/api/{2|3}` + path (`JiraApp` binds them)."""
+
+    API = r"/rest/api/(?P<v>[23])"
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, str, Handler, bool]] = []
+
+    def __call__(
+        self, method: str, path: str, *, anonymous: bool = False, only: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler; `only` restricts it to one flavour (else 404 as Jira does)."""
+
+        def register(fn: Handler) -> Handler:
+            def guarded(app: JiraApp, request: Request, ctx: Ctx) -> Response:
+                if only is not None and app.state.flavor != only:
+                    return app.not_found(request)
+                return fn(app, request, ctx)
+
+            self.routes.append((method, self.API + path, guarded if only else fn, anonymous))
+            return fn
+
+        return register
 
 
 def int_arg(request: Request, name: str, default: int) -> int:

@@ -57,7 +57,7 @@ from testkase_cli.trackers.jira.mapper import (
     closest_levels,
     comment_from_json,
     issue_from_json,
-    marker_of,
+    property_marker,
 )
 from testkase_cli.trackers.jira.workflow import Step, Walker, steps_from_json
 
@@ -419,8 +419,9 @@ class JiraTracker:
         phrase = quote_jql(f'"{marker}"')
         jql = f"{self._defect_jql()} AND text ~ {phrase}"
         for data in self._search(jql, ISSUE_FIELDS, (MARKER_PROPERTY,)):
-            if marker_of(data, self.codec) == marker:
-                return issue_from_json(data, codec=self.codec, site=self.site)
+            issue = self._carrying(data, marker)
+            if issue is not None:
+                return issue
         if not self.cloud or not isinstance(self.search, CloudSearch):
             return None
         return self._find_unindexed(marker)
@@ -433,10 +434,15 @@ class JiraTracker:
         number = int(str(newest[0]["key"]).rsplit("-", 1)[1]) if newest else 0
         keys = [f"{self.project}-{n}" for n in range(number + 1, number + 1 + RECENT_KEYS)]
         for data in self.search.bulkfetch(keys, ISSUE_FIELDS, (MARKER_PROPERTY,)):
-            labels = (data.get("fields") or {}).get("labels") or []
-            if DEFECT_LABEL in labels and marker_of(data, self.codec) == marker:
-                return issue_from_json(data, codec=self.codec, site=self.site)
+            issue = self._carrying(data, marker)
+            if issue is not None and DEFECT_LABEL in issue.labels:
+                return issue
         return None
+
+    def _carrying(self, data: dict[str, Any], marker: str) -> RemoteIssue | None:
+        """The issue when its description line or its property holds `marker`."""
+        issue = issue_from_json(data, codec=self.codec, site=self.site)
+        return issue if marker in (issue.marker, property_marker(data)) else None
 
     def set_priority(self, issue: RemoteIssue, priority: DefectPriority) -> None:
         body = {"fields": {"priority": {"name": self.priority_mapping()[priority]}}}

@@ -40,10 +40,6 @@ def error_fields(response: httpx.Response) -> dict[str, str]:
     return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
 
 
-def reason(response: httpx.Response) -> str:
-    return describe_status(response)
-
-
 class Translator:
     """The Funnel's `translate` callback for one deployment."""
 
@@ -58,7 +54,7 @@ class Translator:
                 "Jira refused the credentials (401)",
                 hint=CLOUD_401_HINT if self.cloud else SERVER_401_HINT,
             )
-        text = reason(response)
+        text = describe_status(response)
         if status == 403:
             if "AUTHENTICATION_DENIED" in response.headers.get("X-Seraph-LoginReason", ""):
                 return AuthError(

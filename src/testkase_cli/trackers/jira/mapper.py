@@ -121,13 +121,18 @@ def parse_time(raw: Any) -> datetime:
     return datetime.fromisoformat(raw).astimezone(UTC)
 
 
+def property_marker(data: dict[str, Any]) -> str | None:
+    """The marker in the issue's `testkase` property, when it was read inline."""
+    stored = (data.get("properties") or {}).get(MARKER_PROPERTY)
+    if isinstance(stored, dict) and isinstance(stored.get("marker"), str):
+        return str(stored["marker"])
+    return None
+
+
 def issue_from_json(data: dict[str, Any], *, codec: Codec, site: str) -> RemoteIssue:
+    """`marker` comes from the description's marker line, else from the property."""
     fields = data.get("fields") or {}
     description, marker = codec.to_markdown(fields.get("description"))
-    if marker is None:
-        stored = (data.get("properties") or {}).get(MARKER_PROPERTY)
-        if isinstance(stored, dict) and isinstance(stored.get("marker"), str):
-            marker = stored["marker"]
     status = fields.get("status") or {}
     comments = fields.get("comment")
     key = str(data.get("key", ""))
@@ -144,17 +149,9 @@ def issue_from_json(data: dict[str, Any], *, codec: Codec, site: str) -> RemoteI
         status_category=(status.get("statusCategory") or {}).get("key"),
         priority=(fields.get("priority") or {}).get("name"),
         labels=tuple(str(label) for label in fields.get("labels") or ()),
-        marker=marker,
+        marker=marker or property_marker(data),
         comment_count=comments.get("total") if isinstance(comments, dict) else None,
     )
-
-
-def marker_of(data: dict[str, Any], codec: Codec) -> str | None:
-    """The marker an issue carries: the `testkase` property first, then the description."""
-    stored = (data.get("properties") or {}).get(MARKER_PROPERTY)
-    if isinstance(stored, dict) and isinstance(stored.get("marker"), str):
-        return str(stored["marker"])
-    return codec.to_markdown((data.get("fields") or {}).get("description"))[1]
 
 
 def comment_from_json(data: dict[str, Any], *, codec: Codec) -> RemoteComment:
