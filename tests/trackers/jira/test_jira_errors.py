@@ -137,7 +137,11 @@ def test_unreachable_instance_names_the_url_and_the_vpn() -> None:
 
 def test_deployment_is_detected_from_server_info(serve: Callable[[App], str]) -> None:
     assert detect_deployment(serve(create_app(flavor="cloud"))) == "cloud"
-    assert detect_deployment(serve(create_app(flavor="server"))) == "server"
+    url = serve(create_app(flavor="server"))
+    assert detect_deployment(url) == "server"
+    with pytest.raises(UnreachableError, match="does not answer like a Jira site") as caught:
+        detect_deployment(f"{url}/wiki")  # a wrong path: no serverInfo there
+    assert "the address you open Jira at" in caught.value.hint
 
 
 def test_lost_create_response_is_uncertain_and_found_by_marker(jira: JiraEnv) -> None:

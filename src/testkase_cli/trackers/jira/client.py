@@ -46,7 +46,12 @@ from testkase_cli.errors import (
 )
 from testkase_cli.ports import DEFECT_LABEL
 from testkase_cli.trackers.http import Funnel, RetryPolicy, describe_status
-from testkase_cli.trackers.jira.errors import CLOUD_BEARER_HINT, Translator, error_fields
+from testkase_cli.trackers.jira.errors import (
+    CLOUD_BEARER_HINT,
+    Translator,
+    error_fields,
+    project_missing,
+)
 from testkase_cli.trackers.jira.listing import CloudSearch, ServerSearch
 from testkase_cli.trackers.jira.mapper import (
     ISSUE_FIELDS,
@@ -59,6 +64,7 @@ from testkase_cli.trackers.jira.mapper import (
     issue_from_json,
     property_marker,
 )
+from testkase_cli.trackers.jira.metadata import CreateMeta, ProjectMeta
 from testkase_cli.trackers.jira.workflow import Step, Walker, steps_from_json
 
 RECENT_KEYS = 100
@@ -73,15 +79,6 @@ def quote_jql(value: str) -> str:
 
 def strip_order_by(jql: str) -> str:
     return re.sub(r"\s+order\s+by\s+[^\"']*$", "", jql.strip(), flags=re.IGNORECASE)
-
-
-class CreateMeta:
-    """The configured issue type of the project and its create-screen fields."""
-
-    def __init__(self, type_id: str, type_name: str, fields: list[dict[str, Any]]) -> None:
-        self.type_id = type_id
-        self.type_name = type_name
-        self.fields = {str(f.get("fieldId") or f.get("key")): f for f in fields}
 
 
 class JiraTracker:
@@ -126,10 +123,9 @@ class JiraTracker:
         self.search = (
             CloudSearch(self.http, self.api) if self.cloud else ServerSearch(self.http, self.api)
         )
+        self.meta = ProjectMeta(self.http, self.api, settings)
         self._account: Account | None = None
-        self._meta: CreateMeta | None = None
         self._priorities: dict[DefectPriority, str] | None = None
-        self._statuses: dict[str, str] | None = None
         self._workflow: dict[str, list[Step]] = {}
 
     # -- port basics -------------------------------------------------------------------
@@ -150,12 +146,7 @@ class JiraTracker:
 
     @property
     def project(self) -> str:
-        if not self.settings.project:
-            raise UsageError(
-                "no Jira project is configured",
-                hint="run `testkase connect jira --project KEY`",
-            )
-        return self.settings.project
+        return self.meta.project
 
     def whoami(self) -> Account:
         response = self.http.request("GET", f"{self.api}/myself", ok=(200, 401))
@@ -191,77 +182,16 @@ class JiraTracker:
     def get_project(self, key: str) -> RemoteProject:
         response = self.http.request("GET", f"{self.api}/project/{key}", ok=(200, 404))
         if response.status_code == 404:
-            raise _project_missing(key)
+            raise project_missing(key)
         return _project(response.json())
 
     def list_issue_types(self, project: str) -> list[str]:
-        return [t["name"] for t in self._issue_types(project) if not t.get("subtask")]
-
-    def _issue_types(self, project: str) -> list[dict[str, Any]]:
-        return self._meta_pages(f"/issue/createmeta/{project}/issuetypes", "issueTypes", project)
-
-    def _meta_pages(self, path: str, cloud_key: str, project: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self.http.request(
-                "GET",
-                f"{self.api}{path}",
-                params={"startAt": len(items), "maxResults": 200},
-                ok=(200, 404),
-            )
-            if response.status_code == 404:
-                raise _project_missing(project)
-            page = response.json()
-            values = page.get(cloud_key if self.cloud else "values", [])
-            items.extend(values)
-            if page.get("isLast") or not values or len(items) >= int(page.get("total", 0)):
-                return items
-
-    # -- create metadata and priorities ---------------------------------------------------
-
-    def _create_meta(self) -> CreateMeta:
-        if self._meta is not None:
-            return self._meta
-        project = self.project
-        types = [t for t in self._issue_types(project) if not t.get("subtask")]
-        wanted = self.settings.issue_type or "Bug"
-        chosen = next(
-            (t for t in types if str(t.get("name", "")).casefold() == wanted.casefold()), None
-        )
-        if chosen is None:
-            names = ", ".join(str(t.get("name")) for t in types) or "none"
-            raise NotFoundError(
-                f"issue type {wanted!r} is not enabled in Jira project {project}",
-                hint=f"types available: {names}; run `testkase connect jira --issue-type NAME`",
-            )
-        fields = self._meta_pages(
-            f"/issue/createmeta/{project}/issuetypes/{chosen['id']}", "fields", project
-        )
-        self._meta = CreateMeta(str(chosen["id"]), str(chosen["name"]), fields)
-        return self._meta
+        return [t["name"] for t in self.meta.issue_types(project) if not t.get("subtask")]
 
     def priority_mapping(self) -> dict[DefectPriority, str]:
         if self._priorities is None:
-            field = self._create_meta().fields.get("priority")
-            if field is not None and field.get("allowedValues"):
-                levels = field["allowedValues"]
-            else:
-                levels = self._all_priorities()
-            self._priorities = closest_levels([str(p["name"]) for p in levels])
+            self._priorities = closest_levels(self.meta.priority_names())
         return dict(self._priorities)
-
-    def _all_priorities(self) -> list[dict[str, Any]]:
-        """Every priority, most severe first (Cloud: `/priority/search`, `/priority` is
-        deprecated there)."""
-        if not self.cloud:
-            levels: list[dict[str, Any]] = self._get("/priority")
-            return levels
-        levels = []
-        while True:
-            page = self._get("/priority/search", startAt=len(levels), maxResults=100)
-            levels.extend(page.get("values", []))
-            if page.get("isLast", True) or not page.get("values"):
-                return levels
 
     # -- listings -------------------------------------------------------------------------
 
@@ -307,7 +237,7 @@ class JiraTracker:
 
     def _jql_error(self, exc: RejectedError) -> Exception:
         if "does not exist for the field 'project'" in exc.message:
-            return _project_missing(self.project)
+            return project_missing(self.project)
         return UsageError(
             f"Jira refused the search: {exc.message}",
             hint="check `jql` in [connection] of the config",
@@ -352,7 +282,7 @@ class JiraTracker:
         return self.get_issue(issue.ref)
 
     def create_issue(self, new: NewIssue) -> RemoteIssue:
-        meta = self._create_meta()
+        meta = self.meta.create_meta()
         fields: dict[str, Any] = {
             "project": {"key": self.project},
             "issuetype": {"id": meta.type_id},
@@ -392,7 +322,7 @@ class JiraTracker:
     def _create_rejected(self, response: Any, meta: CreateMeta) -> Exception:
         problems = error_fields(response)
         if "project" in problems:
-            return _project_missing(self.project)
+            return project_missing(self.project)
         if "issuetype" in problems:
             names = ", ".join(self.list_issue_types(self.project))
             return NotFoundError(
@@ -477,7 +407,7 @@ class JiraTracker:
         current = self._get(f"/issue/{issue.ref}", fields="status")["fields"]["status"]["name"]
         if str(current).casefold() == target.casefold():
             return
-        categories = self._status_categories()
+        categories = self.meta.status_categories()
         if categories and target.casefold() not in {k.casefold() for k in categories}:
             raise RejectedError(
                 f"Jira project {self.project} has no status {target!r}",
@@ -493,20 +423,6 @@ class JiraTracker:
             self._transition(issue.ref, step)
 
         Walker(self._workflow, transitions, apply, categories).walk(str(current), target)
-
-    def _status_categories(self) -> dict[str, str]:
-        """Status name -> category key for the project's statuses (of the defect type)."""
-        if self._statuses is None:
-            wanted = (self.settings.issue_type or "").casefold()
-            statuses: dict[str, str] = {}
-            for issue_type in self._get(f"/project/{self.project}/statuses"):
-                if wanted and str(issue_type.get("name", "")).casefold() != wanted:
-                    continue
-                for status in issue_type.get("statuses", []):
-                    category = (status.get("statusCategory") or {}).get("key", "")
-                    statuses[str(status["name"])] = str(category)
-            self._statuses = statuses
-        return self._statuses
 
     def _transition(self, ref: str, step: Step) -> None:
         fields: dict[str, Any] = {}
@@ -543,35 +459,29 @@ def _project(data: dict[str, Any]) -> RemoteProject:
     return RemoteProject(key=str(data["key"]), name=str(data.get("name", "")), id=str(data["id"]))
 
 
-def _project_missing(key: str) -> NotFoundError:
-    return NotFoundError(
-        f"project {key} not found or not visible to this token",
-        hint="check the key; `testkase connect jira` lists the projects the token can see",
-    )
-
-
 def detect_deployment(url: str, *, policy: RetryPolicy | None = None) -> str:
     """ "cloud" or "server", from the anonymous `serverInfo` (anything but Cloud is server)."""
     site = url.rstrip("/")
 
-    def translate(response: httpx.Response) -> KaseError:
+    def not_jira(response: httpx.Response) -> KaseError:
         return UnreachableError(
             f"{site} does not answer like a Jira site (serverInfo: HTTP {response.status_code})",
             hint="check the URL: the address you open Jira at, e.g. https://acme.atlassian.net",
+            code="not_jira",
         )
 
-    funnel = Funnel(site, headers={}, secret="", translate=translate, policy=policy)
+    funnel = Funnel(site, headers={}, secret="", translate=not_jira, policy=policy)
     try:
         response = funnel.request("GET", "/rest/api/2/serverInfo")
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise translate(response) from exc
+        data = response.json()
+    except ValueError as exc:
+        raise not_jira(response) from exc
     except UnreachableError as exc:
-        if exc.message.startswith(site):
+        if exc.code == "not_jira":
             raise
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "no answer"
         raise UnreachableError(
-            f"cannot reach Jira at {site}: {exc.message}",
+            f"cannot reach Jira at {site} ({cause})",
             hint="check the URL, your network, and the VPN a self-hosted Jira often needs",
         ) from exc
     finally:

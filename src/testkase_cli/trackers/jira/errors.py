@@ -86,3 +86,10 @@ class Translator:
                 hint="the instance is failing or overloaded; try again later",
             )
         return RejectedError(f"Jira rejected the request ({status}): {text}")
+
+
+def project_missing(key: str) -> NotFoundError:
+    return NotFoundError(
+        f"project {key} not found or not visible to this token",
+        hint="check the key; `testkase connect jira` lists the projects the token can see",
+    )
