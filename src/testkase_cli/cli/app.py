@@ -11,6 +11,7 @@ import typer
 from testkase_cli import __version__
 from testkase_cli.cli import cases, cycles, defects, demo, project, requirements, sandbox, tracker
 from testkase_cli.cli.context import AppContext
+from testkase_cli.cli.junit import app as import_app
 from testkase_cli.errors import ExitCode, KaseError
 from testkase_cli.output.terminal import Terminal
 
@@ -60,6 +61,7 @@ app.add_typer(cases.app, name="case")
 app.add_typer(cycles.app, name="cycle")
 app.add_typer(defects.app, name="defect")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(import_app, name="import")
 app.command("exec")(cycles.execute)
 app.command("link")(cycles.link)
 app.command("unlink")(cycles.unlink)
