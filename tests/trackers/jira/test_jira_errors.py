@@ -176,3 +176,14 @@ def test_lost_create_under_search_lag_is_found_among_the_newest_keys(cloud_jira:
     assert jira.tracker.find_by_marker("tk-lag-2") is None
     jira.config(search_lag_s=0)  # once the index catches up, the search finds it
     assert jira.tracker.find_by_marker("tk-lag-2") is not None
+
+
+def test_lost_transition_response_is_uncertain_and_a_retry_is_safe(jira: JiraEnv) -> None:
+    issue = jira.tracker.create_issue(defect("tk-lost-transition"))
+    jira.faults(lose_response=[r"POST /rest/api/\d/issue/\d+/transitions"])
+    with pytest.raises(UncertainWriteError):
+        jira.tracker.set_status(issue, "In Progress")
+    jira.faults(lose_response=[])
+    assert jira.issue(issue.id)["status"] == "In Progress"  # it did happen, and stayed
+    jira.tracker.set_status(issue, "In Progress")  # the retry finds it done
+    assert jira.issue(issue.id)["status"] == "In Progress"

@@ -91,7 +91,7 @@ class Walker:
                 self._fail(start, current, target, "the workflow offers no path to it")
             try:
                 self.apply(step)
-            except KaseError as exc:
+            except RejectedError as exc:  # refused: nothing moved, so walk back from here
                 where = self._walk_back(current, start)
                 exc.message = f"{exc.message}; the issue is in {where}"
                 raise
