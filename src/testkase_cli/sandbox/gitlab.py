@@ -248,7 +248,7 @@ class GitLabApp(App):
 
     def _version(self, request: Request) -> Response:
         with self.lock:
-            version = self.state.config.version
+            version = self.state.config.reported_version()
         return json_response(
             200,
             {

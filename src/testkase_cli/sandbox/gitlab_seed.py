@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 from testkase_cli.sandbox.gitlab_state import GitLabState, Issue, Project, Token, User
 
@@ -127,6 +128,8 @@ _VERBS = ("shows", "validates", "exports", "caches", "filters", "sorts", "emails
 def build_default(state: GitLabState, *, seed: int) -> None:
     """Users, tokens, projects with labels, and ~12 requirement issues with notes."""
     now = state.clock.now()
+    expiry = datetime.fromtimestamp((now + 60 * DAY_MS) / 1000, UTC)
+    state.config.token_expires_at = expiry.date().isoformat()
     state.users[TESTER_ID] = User(
         TESTER_ID, "sandbox.tester", "Sandbox Tester", "tester@example.com"
     )

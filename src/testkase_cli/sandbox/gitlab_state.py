@@ -137,7 +137,13 @@ class Config:
     token_expires_at: str | None = None
     keyset: bool = True
     external_url: str | None = None
-    version: str = "18.5.1"
+    version: str | None = None
+
+    def reported_version(self) -> str:
+        """What `/version` says: a release with keyset issue lists (18.3+) or one before."""
+        if self.version is not None:
+            return self.version
+        return "18.5.1" if self.keyset else "18.2.4"
 
     def tz(self) -> timezone:
         if self.utc_offset in ("Z", "+00:00", "UTC"):

@@ -208,7 +208,9 @@ def test_keyset_pages_carry_only_a_cursor_link(gitlab: Raw) -> None:
         assert set(decoded) == {"updated_at", "id", "_kd"}
         reply = gitlab.get(links["next"])
     assert len(seen) == len(set(seen)) == 14
+    assert gitlab.get("/api/v4/version").json["version"] == "18.5.1"
     gitlab.control("POST", "config", {"keyset": False})
+    assert gitlab.get("/api/v4/version").json["version"] == "18.2.4"
     ignored = gitlab.get(url)
     assert ignored.headers["X-Page"] == "1"  # pagination=keyset silently ignored
 
@@ -229,6 +231,8 @@ def test_timestamps_have_milliseconds_in_the_instance_zone(
 
 
 def test_token_self_reports_the_configured_expiry(gitlab: Raw) -> None:
+    default = gitlab.get("/api/v4/personal_access_tokens/self").json["expires_at"]
+    assert len(default) == 10 and default[4] == "-"  # a date, 60 days ahead by default
     gitlab.control("POST", "config", {"token_expires_at": "2027-03-01"})
     token = gitlab.get("/api/v4/personal_access_tokens/self").json
     assert (token["expires_at"], token["scopes"], token["active"]) == ("2027-03-01", ["api"], True)

@@ -32,6 +32,7 @@ def label_names(control: Control) -> set[str]:
 def test_whoami_names_the_user_and_the_token_expiry(
     control: Control, tracker: GitLabTracker
 ) -> None:
+    assert tracker.whoami().token_expires is not None  # the sandbox token expires by default
     control.config(token_expires_at="2027-01-31")
     account = tracker.whoami()
     assert (account.id, account.name, account.email) == (

@@ -66,3 +66,14 @@ def test_incremental_listing_of_a_large_project_is_one_request(
     changed = list(tracker.iter_requirements(updated_since=newest.updated))
     assert [i.id for i in changed] == ["5001"]
     assert tracker.list_requests == 1
+
+
+def test_links_built_from_another_external_url_are_followed_on_our_own_origin(
+    make_tracker: TrackerFactory, control: Control
+) -> None:
+    # GitLab builds Link URLs from its configured external_url, not from the request.
+    control.config(external_url="https://gitlab.internal.example")
+    expected = seed(control, 450)
+    tracker = make_tracker()
+    assert len({i.id for i in tracker.iter_requirements(updated_since=None)}) == expected
+    assert tracker.list_requests == math.ceil(expected / 100)

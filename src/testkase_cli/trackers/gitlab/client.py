@@ -2,7 +2,8 @@
 
 Endpoints, and why (api-notes/gitlab.md):
 - whoami: `GET /user`, then `GET /personal_access_tokens/self` for `expires_at` (400 for
-  non-PAT tokens, 404 before GitLab 15.5: both just mean "unknown expiry").
+  non-PAT tokens, 404 before GitLab 15.5, 403 for some fine-grained tokens: all just mean
+  "unknown expiry").
 - projects: `GET /projects?membership=true&simple=true` (without membership gitlab.com
   lists every public project), `GET /projects/:id` by numeric id or encoded path.
 - listings: `GET /projects/:id/issues` with `state=all&issue_type=issue` (the list also
@@ -120,7 +121,7 @@ class GitLabTracker:
     def whoami(self) -> Account:
         user = self._json(self.funnel.request("GET", "/user"))
         expires: str | None = None
-        token = self.funnel.request("GET", "/personal_access_tokens/self", ok=(200, 400, 404))
+        token = self.funnel.request("GET", "/personal_access_tokens/self", ok=(200, 400, 403, 404))
         if token.status_code == 200:
             value = self._json(token).get("expires_at")
             expires = None if value is None else str(value)[:10]
