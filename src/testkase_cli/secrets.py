@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from testkase_cli.errors import AuthError
 
 SERVICE = "testkase"
-ENV_TOKEN = "TESTKASE_TOKEN"  # noqa: S105 - a variable name, not a secret
+ENV_TOKEN = "TESTKASE_TOKEN"
 NO_BACKEND_HINT = (
     f"set {ENV_TOKEN} in the environment (cron, CI), or install and select a keyring "
     "backend (see `keyring --list-backends`; PYTHON_KEYRING_BACKEND selects one)"
