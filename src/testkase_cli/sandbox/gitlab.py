@@ -15,7 +15,12 @@ from urllib.parse import unquote
 from testkase_cli.sandbox import gitlab_quick as quick
 from testkase_cli.sandbox.core import App, Request, Response, json_response
 from testkase_cli.sandbox.gitlab_control import register_control
+from testkase_cli.sandbox.gitlab_notes import register_notes
 from testkase_cli.sandbox.gitlab_paging import (
+    API,
+    FORBIDDEN,
+    ISSUE,
+    PROJECT,
     PageSpec,
     Params,
     bad_request,
@@ -34,7 +39,10 @@ from testkase_cli.sandbox.gitlab_seed import (
     build_default,
 )
 from testkase_cli.sandbox.gitlab_state import (
+    GUEST,
     ISSUE_TYPES,
+    OWNER,
+    REPORTER,
     GitLabState,
     Issue,
     IssueQuery,
@@ -51,11 +59,6 @@ __all__ = [
     "create_app",
 ]
 
-API = "/api/v4"
-PROJECT = rf"{API}/projects/(?P<pid>[^/]+)"
-ISSUE = rf"{PROJECT}/issues/(?P<iid>[^/]+)"
-REPORTER = 20
-OWNER = 50
 
 UPDATE_PARAMS = (
     "assignee_id, assignee_ids, confidential, created_at, description, discussion_locked, "
@@ -81,24 +84,9 @@ ISSUE_DEFAULTS = {
     "page": "1",
     "per_page": "20",
 }
-CSS_COLORS = {
-    "red": "#ff0000",
-    "green": "#008000",
-    "blue": "#0000ff",
-    "orange": "#ffa500",
-    "yellow": "#ffff00",
-    "purple": "#800080",
-    "black": "#000000",
-    "white": "#ffffff",
-    "gray": "#808080",
-    "grey": "#808080",
-    "teal": "#008080",
-    "navy": "#000080",
-}
 
 NOT_FOUND_PROJECT = {"message": "404 Project Not Found"}
 UNAUTHORIZED = {"message": "401 Unauthorized"}
-FORBIDDEN = {"message": "403 Forbidden"}
 INSUFFICIENT_SCOPE = {
     "error": "insufficient_scope",
     "error_description": (
@@ -107,8 +95,6 @@ INSUFFICIENT_SCOPE = {
     "scope": "api",
 }
 KEYSET_UNSUPPORTED = {"error": "Keyset pagination is not yet available for this type of request"}
-NOTE_TOO_LONG = '400 Bad request - Note {:note=>["is too long (maximum is 1000000 characters)"]}'
-NOTE_BLANK = '400 Bad request - Note {:note=>["can\'t be blank"]}'
 EXPIRED = "Token is expired. You can either do re-authorization or token refresh."
 REVOKED = "Token was revoked. You have to re-authorize from the user."
 
@@ -121,6 +107,7 @@ class GitLabApp(App):
         self.state = GitLabState()
         build_default(self.state, seed=seed)
         self._routes()
+        register_notes(self)
         register_control(self)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -190,11 +177,14 @@ class GitLabApp(App):
         token = self.state.tokens.get(secret) if secret else None
         return None if token is None else token.user_id
 
-    def find_project(self, request: Request) -> Project | Response:
+    def find_project(self, request: Request, *, write: int | None = None) -> Project | Response:
+        """The route's project, 404 when invisible; 403 below access level `write`."""
         project = self.state.project_by_ref(unquote(request.params["pid"]))
         user = self.user_id(request)
         if project is None or (project.visibility != "public" and user not in project.members):
             return json_response(404, NOT_FOUND_PROJECT)
+        if write is not None and not self.can_write(request, project, write):
+            return json_response(403, FORBIDDEN)
         return project
 
     def can_write(self, request: Request, project: Project, level: int = REPORTER) -> bool:
@@ -202,9 +192,9 @@ class GitLabApp(App):
         return user is not None and project.members.get(user, 0) >= level
 
     def find_issue(
-        self, request: Request, *, missing: str = "404 Not found"
+        self, request: Request, *, missing: str = "404 Not found", write: int | None = None
     ) -> tuple[Project, Issue] | Response:
-        found = self.find_project(request)
+        found = self.find_project(request, write=write)
         if isinstance(found, Response):
             return found
         raw = request.params["iid"]
@@ -238,12 +228,6 @@ class GitLabApp(App):
         route("PUT", ISSUE)(self._update_issue)
         route("DELETE", ISSUE)(self._delete_issue)
         route("POST", rf"{ISSUE}/move")(self._move_issue)
-        route("GET", rf"{ISSUE}/notes")(self._list_notes)
-        route("POST", rf"{ISSUE}/notes")(self._create_note)
-        route("GET", rf"{ISSUE}/resource_state_events")(self._state_events)
-        route("GET", rf"{ISSUE}/resource_label_events")(self._label_events)
-        route("GET", rf"{PROJECT}/labels")(self._list_labels)
-        route("POST", rf"{PROJECT}/labels")(self._create_label)
         route("GET", rf"{API}/issues/(?P<id>[^/]+)")(self._admin_issue)
 
     def _version(self, request: Request) -> Response:
@@ -446,11 +430,9 @@ class GitLabApp(App):
     def _create_issue(self, request: Request) -> Response:
         params = Params(request)
         with self.lock:
-            project = self.find_project(request)
+            project = self.find_project(request, write=GUEST)
             if isinstance(project, Response):
                 return project
-            if not self.can_write(request, project, level=10):
-                return json_response(403, FORBIDDEN)
             title = params.get("title")
             if title is None:
                 return bad_request(["title is missing"])
@@ -471,18 +453,16 @@ class GitLabApp(App):
                 author_id=user,
                 issue_type=issue_type,
             )
-            self._apply(issue, commands.commands, user)
+            self.apply(issue, commands.commands, user)
             return json_response(201, self.renderer().issue(issue, single=True))
 
     def _update_issue(self, request: Request) -> Response:
         params = Params(request)
         with self.lock:
-            found = self.find_issue(request)
+            found = self.find_issue(request, write=REPORTER)
             if isinstance(found, Response):
                 return found
-            project, issue = found
-            if not self.can_write(request, project):
-                return json_response(403, FORBIDDEN)
+            issue = found[1]
             accepted = [name.strip() for name in UPDATE_PARAMS.split(",")]
             if not any(params.has(name) for name in accepted):
                 return bad_request(
@@ -513,19 +493,16 @@ class GitLabApp(App):
                 self.state.set_labels(issue, wanted, user, added_order=order)
             if state_event is not None:
                 self.state.set_state(issue, "closed" if state_event == "close" else "opened", user)
-            self._apply(issue, commands, user)
+            self.apply(issue, commands, user)
             self.state.touch()
             return json_response(200, self.renderer().issue(issue, single=True))
 
     def _delete_issue(self, request: Request) -> Response:
         with self.lock:
-            found = self.find_issue(request)
+            found = self.find_issue(request, write=OWNER)
             if isinstance(found, Response):
                 return found
-            project, issue = found
-            if not self.can_write(request, project, level=OWNER):
-                return json_response(403, FORBIDDEN)
-            self.state.delete_issue(issue)
+            self.state.delete_issue(found[1])
             return Response(status=204)
 
     def _move_issue(self, request: Request) -> Response:
@@ -555,7 +532,7 @@ class GitLabApp(App):
             moved = self.state.move_issue(issue, target, user or 0)
             return json_response(201, self.renderer().issue(moved, single=True))
 
-    def _apply(self, issue: Issue, commands: list[tuple[str, str]], user: int) -> quick.Effect:
+    def apply(self, issue: Issue, commands: list[tuple[str, str]], user: int) -> quick.Effect:
         """Run quick actions against `issue`; returns what they did."""
         project = self.state.projects[issue.project_id]
         existing = {name: label.id for name, label in project.labels.items()}
@@ -572,155 +549,6 @@ class GitLabApp(App):
 
     # -- notes, events, labels ----------------------------------------------------------------
 
-    def _list_notes(self, request: Request) -> Response:
-        params = Params(request)
-        with self.lock:
-            found = self.find_issue(request, missing="404 Issue Not Found")
-            if isinstance(found, Response):
-                return found
-            _, issue = found
-            errors: list[str] = []
-            activity = params.get("activity_filter") or "all_notes"
-            if activity not in ("all_notes", "only_comments", "only_activity"):
-                errors.append("activity_filter does not have a valid value")
-            order_by = params.get("order_by") or "created_at"
-            if order_by not in ("created_at", "updated_at"):
-                errors.append("order_by does not have a valid value")
-            sort = params.get("sort") or "desc"
-            if sort not in ("asc", "desc"):
-                errors.append("sort does not have a valid value")
-            if errors:
-                return bad_request(errors)
-            notes = [
-                n
-                for n in issue.notes or ()
-                if activity == "all_notes" or n.system == (activity == "only_activity")
-            ]
-            if order_by == "updated_at":
-                notes.sort(key=lambda n: (n.updated, n.id), reverse=sort == "desc")
-            else:
-                notes.sort(key=lambda n: n.id, reverse=sort == "desc")
-            defaults = {
-                "order_by": "created_at",
-                "sort": "desc",
-                "activity_filter": "all_notes",
-                "page": "1",
-                "per_page": "20",
-            }
-            spec = self.spec(
-                request, defaults, id=request.params["pid"], noteable_id=request.params["iid"]
-            )
-            paged = offset_page(params, spec, len(notes), lambda s, c: notes[s : s + c])
-            if isinstance(paged, Response):
-                return paged
-            renderer = self.renderer()
-            return json_response(200, [renderer.note(n) for n in paged[0]], **paged[1])
-
-    def _create_note(self, request: Request) -> Response:
-        params = Params(request)
-        with self.lock:
-            found = self.find_issue(request, missing="404 Issue Not Found")
-            if isinstance(found, Response):
-                return found
-            project, issue = found
-            if not self.can_write(request, project, level=10):
-                return json_response(403, FORBIDDEN)
-            body = params.get("body")
-            if body is None:
-                return bad_request(["body is missing"])
-            if len(body) > 1_000_000:
-                return json_response(400, {"message": NOTE_TOO_LONG})
-            extracted = quick.extract(body)
-            if not body.strip():
-                return json_response(400, {"message": NOTE_BLANK})
-            user = self.user_id(request) or 0
-            effect = self._apply(issue, extracted.commands, user)
-            if extracted.commands and not extracted.text.strip():
-                return json_response(
-                    202, {"commands_changes": effect.changes, "summary": effect.summary}
-                )
-            note = self.state.add_note(issue, extracted.text, user)
-            note.commands_changes = effect.changes or None
-            return json_response(201, self.renderer().note(note))
-
-    def _events(self, request: Request, *, states: bool) -> Response:
-        params = Params(request)
-        with self.lock:
-            found = self.find_issue(request, missing="404 Issue Not Found")
-            if isinstance(found, Response):
-                return found
-            project, issue = found
-            events = [e for e in issue.events or () if (e.state is not None) == states]
-            spec = self.spec(
-                request,
-                {"page": "1", "per_page": "20"},
-                id=request.params["pid"],
-                eventable_id=request.params["iid"],
-            )
-            paged = offset_page(params, spec, len(events), lambda s, c: events[s : s + c])
-            if isinstance(paged, Response):
-                return paged
-            renderer = self.renderer()
-            return json_response(200, [renderer.event(e, project) for e in paged[0]], **paged[1])
-
-    def _state_events(self, request: Request) -> Response:
-        return self._events(request, states=True)
-
-    def _label_events(self, request: Request) -> Response:
-        return self._events(request, states=False)
-
-    def _list_labels(self, request: Request) -> Response:
-        params = Params(request)
-        with self.lock:
-            project = self.find_project(request)
-            if isinstance(project, Response):
-                return project
-            search = (params.get("search") or "").casefold()
-            labels = sorted(
-                (lb for lb in project.labels.values() if search in lb.name.casefold()),
-                key=lambda lb: lb.name.casefold(),
-            )
-            defaults = {
-                "with_counts": "false",
-                "include_ancestor_groups": "true",
-                "page": "1",
-                "per_page": "20",
-            }
-            spec = self.spec(request, defaults, id=request.params["pid"])
-            paged = offset_page(params, spec, len(labels), lambda s, c: labels[s : s + c])
-            if isinstance(paged, Response):
-                return paged
-            counts = params.get("with_counts") == "true"
-            renderer = self.renderer()
-            return json_response(
-                200, [renderer.label(lb, counts=counts) for lb in paged[0]], **paged[1]
-            )
-
-    def _create_label(self, request: Request) -> Response:
-        params = Params(request)
-        with self.lock:
-            project = self.find_project(request)
-            if isinstance(project, Response):
-                return project
-            if not self.can_write(request, project, level=30):
-                return json_response(403, FORBIDDEN)
-            name, color = params.get("name"), params.get("color")
-            missing = [
-                f"{n} is missing" for n, v in (("name", name), ("color", color)) if v is None
-            ]
-            if missing:
-                return bad_request(missing)
-            assert name is not None and color is not None
-            hex_color = _color(color)
-            if hex_color is None:
-                return json_response(400, {"message": {"color": ["must be a valid color code"]}})
-            if not name.strip():
-                return json_response(400, {"message": {"title": ["can't be blank"]}})
-            if name in project.labels:
-                return json_response(409, {"message": "Label already exists"})
-            label = self.state.add_label(project, name, hex_color, params.get("description"))
-            return json_response(201, self.renderer().label(label, counts=True))
-
 
 def _validate_text(title: str | None, description: str | None) -> Response | None:
     errors: dict[str, list[str]] = {}
@@ -731,17 +559,6 @@ def _validate_text(title: str | None, description: str | None) -> Response | Non
     if description is not None and len(description) > 1_048_576:
         errors["description"] = ["is too long (maximum is 1048576 characters)"]
     return json_response(400, {"message": errors}) if errors else None
-
-
-def _color(raw: str) -> str | None:
-    value = raw.strip()
-    if value.startswith("#") and len(value) in (4, 7):
-        try:
-            int(value[1:], 16)
-        except ValueError:
-            return None
-        return value
-    return CSS_COLORS.get(value.casefold())
 
 
 def create_app(*, seed: int = 1, latency_ms: int = 0) -> GitLabApp:

@@ -98,6 +98,14 @@ def register_control(app: GitLabApp) -> None:
             return json_response(404, {"error": f"no issue {raw}"})
         return issue
 
+    def issue_and_body(request: Request) -> tuple[Issue, dict[str, Any]] | Response:
+        """The addressed issue and the JSON body; call it holding the lock."""
+        data = body_of(request)
+        if isinstance(data, Response):
+            return data
+        issue = issue_of(request)
+        return issue if isinstance(issue, Response) else (issue, data)
+
     def project_of(ref: Any, default: int) -> Project | None:
         if ref is None:
             return state.projects[default]
@@ -163,13 +171,11 @@ def register_control(app: GitLabApp) -> None:
 
     @app.route("PATCH", r"/_sandbox/issues/(?P<id>[^/]+)")
     def edit_issue(request: Request) -> Response:
-        data = body_of(request)
-        if isinstance(data, Response):
-            return data
         with app.lock:
-            issue = issue_of(request)
-            if isinstance(issue, Response):
-                return issue
+            found = issue_and_body(request)
+            if isinstance(found, Response):
+                return found
+            issue, data = found
             base = [str(n) for n in data["labels"]] if "labels" in data else list(issue.labels)
             labels = labels_with(base, data.get("priority"))
             if isinstance(labels, Response):
@@ -196,13 +202,11 @@ def register_control(app: GitLabApp) -> None:
 
     @app.route("POST", r"/_sandbox/issues/(?P<id>[^/]+)/move")
     def move_issue(request: Request) -> Response:
-        data = body_of(request)
-        if isinstance(data, Response):
-            return data
         with app.lock:
-            issue = issue_of(request)
-            if isinstance(issue, Response):
-                return issue
+            found = issue_and_body(request)
+            if isinstance(found, Response):
+                return found
+            issue, data = found
             target = project_of(data.get("project"), 2 if issue.project_id == 1 else 1)
             if target is None or target.id == issue.project_id:
                 return json_response(400, {"error": f"cannot move to {data.get('project')!r}"})
@@ -211,15 +215,13 @@ def register_control(app: GitLabApp) -> None:
 
     @app.route("POST", r"/_sandbox/issues/(?P<id>[^/]+)/comments")
     def comment(request: Request) -> Response:
-        data = body_of(request)
-        if isinstance(data, Response):
-            return data
-        if not str(data.get("body", "")).strip():
-            return json_response(400, {"error": "body is missing"})
         with app.lock:
-            issue = issue_of(request)
-            if isinstance(issue, Response):
-                return issue
+            found = issue_and_body(request)
+            if isinstance(found, Response):
+                return found
+            issue, data = found
+            if not str(data.get("body", "")).strip():
+                return json_response(400, {"error": "body is missing"})
             note = state.add_note(issue, str(data["body"]), ALICE_ID)
             author = state.users[ALICE_ID].username
             return json_response(201, {"id": str(note.id), "body": note.body, "author": author})

@@ -1,4 +1,4 @@
-"""Request parameters and pagination headers the way GitLab's Grape API builds them.
+"""Routes, request parameters and pagination headers the way GitLab's Grape API has them.
 
 Offset pages carry X-Page, X-Per-Page, X-Next-Page and X-Prev-Page (empty when none),
 X-Total and X-Total-Pages (omitted above 10,000 results) and a Link header with absolute
@@ -22,6 +22,11 @@ from testkase_cli.sandbox.core import Request, Response, json_response
 from testkase_cli.sandbox.gitlab_state import MAX_COUNT_LIMIT, OFFSET_PAGINATION_LIMIT, parse_time
 
 T = TypeVar("T")
+
+API = "/api/v4"
+PROJECT = rf"{API}/projects/(?P<pid>[^/]+)"
+ISSUE = rf"{PROJECT}/issues/(?P<iid>[^/]+)"
+FORBIDDEN = {"message": "403 Forbidden"}
 
 ARRAY_PARAMS = frozenset(
     {

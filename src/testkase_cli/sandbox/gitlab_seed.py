@@ -5,14 +5,21 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-from testkase_cli.sandbox.gitlab_state import GitLabState, Issue, Project, Token, User
+from testkase_cli.sandbox.gitlab_state import (
+    MAINTAINER,
+    OWNER,
+    GitLabState,
+    Issue,
+    Project,
+    Token,
+    User,
+)
 
 SANDBOX_TOKEN = "sandbox-token"
 READONLY_TOKEN = "readonly-token"
 EXPIRED_TOKEN = "expired-token"
 REVOKED_TOKEN = "revoked-token"
 
-OWNER, MAINTAINER = 50, 40
 TESTER_ID, ALICE_ID = 7, 12
 DAY_MS = 86_400_000
 

@@ -15,6 +15,7 @@ from typing import Any
 
 ISSUE_TYPES = ("issue", "incident", "test_case", "requirement", "task", "ticket")
 DEFAULT_LABEL_COLOR = "#6699cc"
+GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50  # access levels
 MAX_COUNT_LIMIT = 10_000
 OFFSET_PAGINATION_LIMIT = 50_000
 

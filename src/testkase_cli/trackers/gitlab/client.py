@@ -35,11 +35,11 @@ from testkase_cli.domain.models import (
     RemoteIssue,
     RemoteProject,
 )
-from testkase_cli.errors import RejectedError, UnreachableError, UsageError
+from testkase_cli.errors import RejectedError, UsageError
 from testkase_cli.ports import DEFECT_LABEL
 from testkase_cli.trackers.gitlab import mapper
 from testkase_cli.trackers.gitlab.errors import make_translate
-from testkase_cli.trackers.gitlab.paging import Pager
+from testkase_cli.trackers.gitlab.paging import Pager, json_of
 from testkase_cli.trackers.http import Funnel
 
 DEFECT_COLOR = "#D9534F"
@@ -90,22 +90,10 @@ class GitLabTracker:
             )
         return f"/projects/{encode_project(self.project)}"
 
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise UnreachableError(
-                f"{self.instance_url} did not answer {response.request.url.path} with JSON",
-                hint="check that --url is the GitLab instance root (the API lives at /api/v4); "
-                "a proxy or sign-in page may be in the way",
-                code="not_gitlab",
-            ) from exc
-        if not isinstance(data, dict):
-            raise UnreachableError(
-                f"GitLab answered {response.request.url.path} with {type(data).__name__}",
-                code="not_gitlab",
-            )
-        return data
+    @staticmethod
+    def _json(response: httpx.Response) -> dict[str, Any]:
+        body: dict[str, Any] = json_of(response, dict)
+        return body
 
     @staticmethod
     def _issue_path(ref: str) -> str:

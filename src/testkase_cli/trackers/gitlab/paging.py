@@ -17,7 +17,7 @@ import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -25,6 +25,7 @@ import httpx
 from testkase_cli.errors import UnreachableError
 from testkase_cli.trackers.http import Funnel
 
+J = TypeVar("J", list[Any], dict[str, Any])
 PER_PAGE = 100
 WORKERS = 4
 AHEAD = 8
@@ -37,22 +38,29 @@ def links(response: httpx.Response) -> dict[str, str]:
     return {m["rel"]: m["url"] for m in _LINK.finditer(response.headers.get("Link", ""))}
 
 
-def json_list(response: httpx.Response) -> list[dict[str, Any]]:
+def json_of(response: httpx.Response, kind: type[J]) -> J:
+    """The JSON body, which must be a `kind` (list or dict); anything else is not GitLab."""
     try:
         data = response.json()
     except ValueError as exc:
         raise UnreachableError(
-            f"{response.request.url.host} did not answer with JSON",
+            f"{response.request.url.host} did not answer {response.request.url.path} with JSON",
             hint="check that --url is the GitLab instance root (the API lives at /api/v4); "
             "a proxy or sign-in page may be in the way",
             code="not_gitlab",
         ) from exc
-    if not isinstance(data, list):
+    if not isinstance(data, kind):
         raise UnreachableError(
-            f"GitLab answered {response.request.url.path} with {type(data).__name__}, not a list",
+            f"GitLab answered {response.request.url.path} with {type(data).__name__}, "
+            f"not a {kind.__name__}",
             code="not_gitlab",
         )
     return data
+
+
+def json_list(response: httpx.Response) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json_of(response, list)
+    return items
 
 
 class Pager:
