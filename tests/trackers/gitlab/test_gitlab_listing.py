@@ -8,6 +8,8 @@ import math
 import pytest
 from gitlab_support import Control, TrackerFactory
 
+from testkase_cli.sandbox.core import Request, Response
+from testkase_cli.sandbox.gitlab import GitLabApp
 from testkase_cli.trackers.gitlab.paging import AHEAD
 
 DEFAULT_TESTABLE = 5
@@ -77,3 +79,21 @@ def test_links_built_from_another_external_url_are_followed_on_our_own_origin(
     tracker = make_tracker()
     assert len({i.id for i in tracker.iter_requirements(updated_since=None)}) == expected
     assert tracker.list_requests == math.ceil(expected / 100)
+
+
+@pytest.mark.parametrize("count", [450, 10_050], ids=["parallel", "sequential"])
+def test_pages_follow_x_next_page_when_a_proxy_drops_the_link_header(
+    make_tracker: TrackerFactory, control: Control, app: GitLabApp, count: int
+) -> None:
+    control.config(keyset=False)  # offset pages throughout, so only X-Next-Page is left
+    dispatch = app.dispatch
+
+    def without_link(request: Request) -> Response:
+        response = dispatch(request)
+        response.headers.pop("Link", None)
+        return response
+
+    app.dispatch = without_link  # type: ignore[method-assign]
+    expected = seed(control, count)
+    tracker = make_tracker()
+    assert len({i.id for i in tracker.iter_requirements(updated_since=None)}) == expected

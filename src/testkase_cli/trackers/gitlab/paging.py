@@ -38,6 +38,17 @@ def links(response: httpx.Response) -> dict[str, str]:
     return {m["rel"]: m["url"] for m in _LINK.finditer(response.headers.get("Link", ""))}
 
 
+def next_link(response: httpx.Response) -> str | None:
+    """`rel="next"`; when a proxy dropped the Link header, the `X-Next-Page` number."""
+    link = links(response).get("next")
+    if link is not None:
+        return link
+    number = response.headers.get("X-Next-Page", "")
+    if number.isdigit():
+        return str(response.request.url.copy_set_param("page", number))
+    return None
+
+
 def json_of(response: httpx.Response, kind: type[J]) -> J:
     """The JSON body, which must be a `kind` (list or dict); anything else is not GitLab."""
     try:
@@ -91,7 +102,7 @@ class Pager:
         first = self._get(path, query)
         items = json_list(first)
         yield from items
-        next_url = links(first).get("next")
+        next_url = next_link(first)
         if next_url is None:
             return
         total_pages = first.headers.get("X-Total-Pages", "")
@@ -108,7 +119,7 @@ class Pager:
             for item in json_list(response):
                 if item.get("id") not in seen:
                     yield item
-            next_url = links(response).get("next")
+            next_url = next_link(response)
             if next_url is None:
                 return
             response = self._get(self.follow(next_url))
@@ -118,7 +129,7 @@ class Pager:
         response = self._get(path, {**params, "per_page": PER_PAGE})
         while True:
             yield from json_list(response)
-            next_url = links(response).get("next")
+            next_url = next_link(response)
             if next_url is None:
                 return
             response = self._get(self.follow(next_url))
