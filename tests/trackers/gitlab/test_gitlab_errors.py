@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import httpx
 import pytest
 from gitlab_support import Control, TrackerFactory
 
@@ -17,8 +16,8 @@ from testkase_cli.errors import (
     RejectedError,
     UnreachableError,
 )
-from testkase_cli.sandbox.gitlab import EXPIRED_TOKEN, READONLY_TOKEN, REVOKED_TOKEN
-from testkase_cli.trackers.gitlab.errors import make_translate
+from testkase_cli.sandbox.core import Request, Response
+from testkase_cli.sandbox.gitlab import EXPIRED_TOKEN, READONLY_TOKEN, REVOKED_TOKEN, GitLabApp
 from testkase_cli.trackers.http import RetryPolicy, UncertainWriteError
 
 DEFECT = NewIssue(
@@ -117,16 +116,20 @@ def test_rate_limits_and_server_errors_past_the_budget(
     assert isinstance(broken, UnreachableError) and broken.code == "server_error"
 
 
-def test_an_html_502_page_is_reported_as_the_instance_being_down() -> None:
-    request = httpx.Request("GET", "https://gitlab.example.com/api/v4/user")
-    page = "<!DOCTYPE html><html><head><title>GitLab is not responding (502)</title></head></html>"
-    response = httpx.Response(
-        502, text=page, headers={"Content-Type": "text/html"}, request=request
-    )
-    error = make_translate("https://gitlab.example.com")(response)
+def test_an_html_502_page_is_reported_as_the_instance_being_down(
+    make_tracker: TrackerFactory, app: GitLabApp, base_url: str
+) -> None:
+    page = b"<!DOCTYPE html><html><head><title>GitLab is not responding (502)</title></head></html>"
+
+    def front_end_down(request: Request) -> Response:
+        return Response(status=502, raw=page, content_type="text/html; charset=utf-8")
+
+    app.dispatch = front_end_down  # type: ignore[method-assign]
+    policy = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.01, budget_s=1.0)
+    error = failure(make_tracker(policy=policy).whoami)
     assert isinstance(error, UnreachableError) and error.code == "server_error"
     assert "error page" in error.message and "<html" not in error.message
-    assert "https://gitlab.example.com" in error.hint
+    assert base_url in error.hint
 
 
 def test_an_unreachable_self_managed_instance(make_tracker: TrackerFactory) -> None:
