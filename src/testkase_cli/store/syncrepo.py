@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -107,6 +107,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+TRACKED = (
+    "title",
+    "description",
+    "priority",
+    "status",
+    "ext_key",
+    "ext_ref",
+    "ext_url",
+    "source",
+    "ext_platform",
+    "remote_updated",
+)
+
+
+def _tracked(item: RequirementUpsert) -> dict[str, Any]:
+    """The columns a tracker issue owns, plus its id under `_id`."""
+    issue = item.issue
+    return {
+        "_id": issue.id,
+        "title": issue.title,
+        "description": issue.description,
+        "priority": item.priority,
+        "status": item.status,
+        "ext_key": issue.key,
+        "ext_ref": issue.ref,
+        "ext_url": issue.url,
+        "source": item.platform,
+        "ext_platform": item.platform,
+        "remote_updated": utc(issue.updated),
+    }
+
+
 class SyncRepo:
     def __init__(self, engine: Engine, project: str) -> None:
         self.engine = engine
@@ -117,41 +149,68 @@ class SyncRepo:
     def upsert_requirements(
         self, batch: Sequence[RequirementUpsert], *, commit: bool = True
     ) -> UpsertCounts:
+        """Insert new issues, update changed ones: one statement each, one transaction."""
         counts = UpsertCounts()
         if not batch:
             return counts
         now = _now()
+        table = RequirementRow.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in ("pk", "ext_id", "ext_state", *TRACKED)]
         with Session(self.engine) as session:
-            ids = [u.issue.id for u in batch]
             existing = {
                 row.ext_id: row
-                for row in session.exec(
-                    select(RequirementRow).where(
-                        RequirementRow.project == self.project, col(RequirementRow.ext_id).in_(ids)
+                for row in session.execute(
+                    sa_select(*columns).where(
+                        table.c.project == self.project,
+                        table.c.ext_id.in_([u.issue.id for u in batch]),
                     )
                 )
             }
-            fresh = [u for u in batch if u.issue.id not in existing]
-            number = self._reserve(session, Kind.REQUIREMENT, len(fresh))
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
             for item in batch:
+                wanted = _tracked(item)
                 row = existing.get(item.issue.id)
                 if row is None:
-                    number += 1
-                    session.add(self._new_row(item, number, now))
-                    counts.created += 1
+                    inserts.append(wanted)
                     continue
-                changed = self._apply(row, item)
+                changed = any(getattr(row, key) != wanted[key] for key in TRACKED)
                 if row.ext_state != ExternalState.LINKED.value:
-                    row.ext_state = ExternalState.LINKED.value
                     counts.restored += 1
                 elif changed:
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
                     continue
-                row.updated_at = now
-                row.synced_at = now
-                session.add(row)
+                updates.append(
+                    {
+                        **wanted,
+                        "pk": row.pk,
+                        "ext_state": ExternalState.LINKED.value,
+                        "updated_at": now,
+                        "synced_at": now,
+                    }
+                )
+            if inserts:
+                number = self._reserve(session, Kind.REQUIREMENT, len(inserts))
+                for offset, values in enumerate(inserts, start=1):
+                    values.update(
+                        project=self.project,
+                        number=number + offset,
+                        ext_id=values.pop("_id"),
+                        ext_state=ExternalState.LINKED.value,
+                        priority_override=None,
+                        folder="",
+                        created_at=now,
+                        updated_at=now,
+                        synced_at=now,
+                    )
+                session.execute(insert(table), inserts)
+                counts.created += len(inserts)
+            if updates:
+                for values in updates:
+                    values.pop("_id")
+                session.execute(update(RequirementRow), updates)
             if commit:
                 session.commit()
             else:
@@ -172,49 +231,6 @@ class SyncRepo:
         session.add(row)
         session.flush()
         return start
-
-    def _new_row(self, item: RequirementUpsert, number: int, now: datetime) -> RequirementRow:
-        issue = item.issue
-        return RequirementRow(
-            project=self.project,
-            number=number,
-            title=issue.title,
-            description=issue.description,
-            priority=item.priority,
-            status=item.status,
-            source=item.platform,
-            ext_platform=item.platform,
-            ext_id=issue.id,
-            ext_key=issue.key,
-            ext_ref=issue.ref,
-            ext_url=issue.url,
-            ext_state=ExternalState.LINKED.value,
-            remote_updated=utc(issue.updated),
-            created_at=now,
-            updated_at=now,
-            synced_at=now,
-        )
-
-    def _apply(self, row: RequirementRow, item: RequirementUpsert) -> bool:
-        issue = item.issue
-        wanted: dict[str, Any] = {
-            "title": issue.title,
-            "description": issue.description,
-            "priority": item.priority,
-            "status": item.status,
-            "ext_key": issue.key,
-            "ext_ref": issue.ref,
-            "ext_url": issue.url,
-            "source": item.platform,
-            "ext_platform": item.platform,
-        }
-        changed = False
-        for key, value in wanted.items():
-            if getattr(row, key) != value:
-                setattr(row, key, value)
-                changed = True
-        row.remote_updated = utc(issue.updated)
-        return changed
 
     def linked_requirements(self) -> list[LinkedRequirement]:
         with Session(self.engine) as session:
