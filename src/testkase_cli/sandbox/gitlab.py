@@ -1,7 +1,11 @@
 """A GitLab REST v4 emulator (gitlab.com and self-managed CE) for `testkase sandbox`.
 
 Routes, status codes, error bodies, headers, pagination and caps follow
-shared/api-notes/gitlab.md; the control API under `/_sandbox/` lives in gitlab_control.py.
+shared/api-notes/gitlab.md. This module holds auth, projects and issues; notes, events
+and labels are in gitlab_notes.py, the `/_sandbox/` control API in gitlab_control.py,
+data in gitlab_state.py, entities in gitlab_render.py, quick actions in gitlab_quick.py.
+Projects: 1 `demo/web`, 2 `demo/other` (same namespace), 3 `qa/archive` (another
+namespace, maintainer), 4 `community/handbook` (public, not a member).
 Tokens: `sandbox-token` (scope api, project owner), `readonly-token` (read_api),
 `expired-token`, `revoked-token`; anything else is unknown.
 """
