@@ -12,6 +12,7 @@ from testkase_cli import __version__
 from testkase_cli.cli import cases, cycles, defects, demo, project, requirements, sandbox, tracker
 from testkase_cli.cli.context import AppContext
 from testkase_cli.cli.junit import app as import_app
+from testkase_cli.cli.report import report
 from testkase_cli.errors import ExitCode, KaseError
 from testkase_cli.output.terminal import Terminal
 
@@ -66,6 +67,7 @@ app.command("exec")(cycles.execute)
 app.command("link")(cycles.link)
 app.command("unlink")(cycles.unlink)
 app.command("demo")(demo.demo)
+app.command("report")(report)
 project.register(app)
 tracker.register(app)
 
