@@ -155,16 +155,6 @@ def _push(
             _record(store, tracker, settings, defect, found, item)
             report.defects["pushed"] += 1
             return
-        lag = getattr(tracker, "marker_search_lag_s", 0.0)
-        waited = (datetime.now(UTC) - item.updated_at).total_seconds()
-        if lag and waited < lag:
-            message = (
-                "an earlier attempt may still be indexing in the tracker's search; "
-                f"testkase checks again before creating (in {lag - waited:.0f} s)"
-            )
-            store.state.note_error(item.pk, message)
-            report.fail(item.target, UNCERTAIN, message)
-            return
     new = NewIssue(
         title=defect.title,
         description=_description(store, settings, number),
