@@ -69,7 +69,9 @@ print("HEAVY=" + ",".join(sorted(m for m in names if m in sys.modules)), file=sy
 """
 
 
-@pytest.mark.parametrize("args", [["import", "junit", "--help"], ["report", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["import", "junit", "--help"], ["report", "--help"], ["webhook", "serve", "--help"]]
+)
 def test_new_commands_help_stays_light(args: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args)],

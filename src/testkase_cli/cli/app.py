@@ -13,6 +13,7 @@ from testkase_cli.cli import cases, cycles, defects, demo, project, requirements
 from testkase_cli.cli.context import AppContext
 from testkase_cli.cli.junit import app as import_app
 from testkase_cli.cli.report import report
+from testkase_cli.cli.webhook import app as webhook_app
 from testkase_cli.errors import ExitCode, KaseError
 from testkase_cli.output.terminal import Terminal
 
@@ -63,6 +64,7 @@ app.add_typer(cycles.app, name="cycle")
 app.add_typer(defects.app, name="defect")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(import_app, name="import")
+app.add_typer(webhook_app, name="webhook")
 app.command("exec")(cycles.execute)
 app.command("link")(cycles.link)
 app.command("unlink")(cycles.unlink)
