@@ -400,7 +400,7 @@ class JiraState:
             status_changed=now,
         )
         if STATUSES[status][1] == "done":
-            issue.resolution = "Done" if status == "Done" else "Won't Do"
+            issue.resolution = default_resolution(status)
             issue.resolved = issue.updated
         self.next_id += 1
         self.issues[issue.id] = issue
@@ -412,7 +412,7 @@ class JiraState:
         issue.status = status
         issue.status_changed = now
         if STATUSES[status][1] == "done":
-            issue.resolution = resolution or issue.resolution or "Done"
+            issue.resolution = resolution or default_resolution(status)
             issue.resolved = now
         else:
             issue.resolution = None
@@ -495,6 +495,11 @@ class JiraState:
             return tuple(get(issue) if asc else -get(issue) for get, asc in parts)
 
         return key
+
+
+def default_resolution(status: str) -> str:
+    """The resolution a done status gets when nobody chose one (control API, seed)."""
+    return "Won't Do" if status == "Won't Do" else "Done"
 
 
 def issue_type_id(index: int) -> str:
