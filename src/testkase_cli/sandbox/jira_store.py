@@ -1,4 +1,4 @@
-"""The Jira emulator's state: instance catalogue, issues, clock, search engine, seed data.
+"""The Jira emulator's state: instance catalogue, configuration, issues, clock, search.
 
 Descriptions and comment bodies are stored in the flavour's native form (an ADF document
 on Cloud, a wiki-markup string on Server); `jira_render.py` turns records into JSON.
@@ -111,6 +111,22 @@ class Config:
     required_fields: dict[str, str] = field(default_factory=dict)
     resolutions: list[str] = field(default_factory=lambda: list(RESOLUTIONS))
     deny: list[str] = field(default_factory=list)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+CONFIG_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "time_zone": lambda v: isinstance(v, str),
+    "search_lag_s": lambda v: isinstance(v, int | float) and v >= 0,
+    "issue_types": lambda v: _strings(v) and bool(v),
+    "required_fields": lambda v: (
+        isinstance(v, dict) and all(isinstance(k, str) and isinstance(n, str) for k, n in v.items())
+    ),
+    "resolutions": _strings,
+    "deny": _strings,
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -345,14 +361,20 @@ class JiraState:
     # -- configuration ---------------------------------------------------------------
 
     def configure(self, data: dict[str, Any]) -> None:
+        """Apply control-API knobs; ValueError names a knob or a value that does not fit."""
+        for key, value in data.items():
+            check = CONFIG_CHECKS.get(key)
+            if check is None:
+                raise ValueError(f"unknown config key {key!r}; known: {', '.join(CONFIG_CHECKS)}")
+            if not check(value):
+                raise ValueError(f"invalid value for {key!r}: {value!r}")
         if "time_zone" in data:
             try:
-                self._zone = ZoneInfo(str(data["time_zone"]))
+                zone = ZoneInfo(str(data["time_zone"]))
             except (ZoneInfoNotFoundError, ValueError) as exc:
                 raise ValueError(f"unknown time zone {data['time_zone']!r}") from exc
+            self._zone = zone
         for key, value in data.items():
-            if not hasattr(self.config, key):
-                raise ValueError(f"unknown config key {key!r}")
             setattr(self.config, key, value)
         self.changed()
 

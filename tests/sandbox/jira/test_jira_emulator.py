@@ -467,3 +467,14 @@ def test_control_issues_round_trip(site: Site) -> None:
     assert refused.status_code == 400
     now = site.control("POST", "clock", {"set": "2030-01-01T00:00:00Z"})
     assert now["now"].startswith("2030-01-01T00:00:0")
+
+
+def test_config_names_what_it_refuses(site: Site) -> None:
+    unknown = site.anonymous.post("/_sandbox/config", json={"colour": "red"})
+    assert unknown.status_code == 400 and "search_lag_s" in unknown.json()["error"]
+    bad = site.anonymous.post("/_sandbox/config", json={"issue_types": "Bug"})
+    assert bad.status_code == 400 and "issue_types" in bad.json()["error"]
+    zone = site.anonymous.post("/_sandbox/config", json={"time_zone": "Mars/Olympus"})
+    assert zone.status_code == 400
+    ok = site.control("POST", "config", {"issue_types": ["Task"], "search_lag_s": 1.5})
+    assert ok["issue_types"] == ["Task"] and ok["time_zone"] == "Europe/Berlin"
