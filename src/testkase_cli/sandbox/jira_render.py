@@ -292,7 +292,8 @@ class Renderer:
         props = [p for p in properties if p]
         out: list[dict[str, Any]] = []
         for issue in issues:
-            if selection.ids_only and not props:
+            if selection.ids_only and not props and self.cloud:
+                # Cloud's enhanced search: ids only unless other fields are asked for.
                 body: dict[str, Any] = {"id": str(issue.id)}
                 if selection.want_key:
                     body["key"] = issue.key
