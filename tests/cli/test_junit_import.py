@@ -52,6 +52,10 @@ def test_import_is_recorded_once_however_often_it_runs(cli: Runner, pytest_xml: 
     case = cli("case", "show", "TC-6", "--json").json
     assert case["title"] == "test_adds[2]"
     assert case["folder"] == "test_tiny_suite/TestCart"
+    assert cli("cycle", "delete", "Nightly", "--yes").code == 0  # forgets its fingerprints
+    fresh = cli("import", "junit", str(pytest_xml), "--cycle", "Nightly", "--json").json
+    assert fresh["cycle"] == "CY-2"
+    assert fresh["executions"] == {"passed": 3, "failed": 2, "skipped": 1}
 
 
 def test_a_new_run_matches_cases_and_opens_linked_defects(
