@@ -60,7 +60,7 @@ def test_whoami_projects_and_a_missing_project(adapter: tuple[Tracker, httpx.Cli
 
 
 def test_a_wrong_token_is_an_auth_error(adapter: tuple[Tracker, httpx.Client, str]) -> None:
-    tracker, _, flavor = adapter
+    _tracker, _, flavor = adapter
     wrong = open_tracker(settings(flavor, tracker_url(adapter)), "wrong-token")
     with pytest.raises(AuthError):
         wrong.whoami()
@@ -84,7 +84,7 @@ def test_listings_yield_each_requirement_once(adapter: tuple[Tracker, httpx.Clie
 
 
 def test_defect_round_trip(adapter: tuple[Tracker, httpx.Client, str]) -> None:
-    tracker, control, flavor = adapter
+    tracker, _control, flavor = adapter
     mapping = tracker.priority_mapping()
     assert set(mapping) == set(DefectPriority)
     created = tracker.create_issue(
