@@ -202,3 +202,10 @@ def test_deleted_issue_reads_as_gone(jira: JiraEnv) -> None:
     jira.control.delete(f"/_sandbox/issues/{issue.id}")
     assert jira.tracker.get_issue(issue.ref) is None
     assert issue.id not in set(jira.tracker.iter_requirement_ids())
+
+
+def test_multi_line_titles_become_one_line_summaries(jira: JiraEnv) -> None:
+    new = NewIssue("Totals wrong\nafter refund", "", DefectPriority.MINOR, DefectStatus.OPEN, "m-t")
+    created = jira.tracker.create_issue(new)
+    assert created.title == "Totals wrong after refund"
+    assert created.description == "" and created.marker == "m-t"

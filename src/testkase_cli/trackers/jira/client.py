@@ -286,7 +286,7 @@ class JiraTracker:
         fields: dict[str, Any] = {
             "project": {"key": self.project},
             "issuetype": {"id": meta.type_id},
-            "summary": " ".join(new.title.split())[:255],
+            "summary": re.sub(r"[\r\n]+", " ", new.title).strip()[:255],
             "description": self.codec.from_markdown(new.description, new.marker),
             "labels": [DEFECT_LABEL],
         }
@@ -319,7 +319,7 @@ class JiraTracker:
             raise NotFoundError(f"Jira created issue {response.json().get('key')} but it is gone")
         return created
 
-    def _create_rejected(self, response: Any, meta: CreateMeta) -> Exception:
+    def _create_rejected(self, response: httpx.Response, meta: CreateMeta) -> Exception:
         problems = error_fields(response)
         if "project" in problems:
             return project_missing(self.project)
