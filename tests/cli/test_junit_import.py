@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from tests.cli.conftest import Runner
-from tests.services.junit_helpers import BILLION_LAUGHS, SAMPLES, TRUNCATED, pytest_report
+from tests.services.junit_helpers import BILLION_LAUGHS, SAMPLES, TRUNCATED, shared_pytest_report
 
 from testkase_cli.domain.junit import MAX_FILE_BYTES
 
 
-@pytest.fixture(scope="module")
-def pytest_xml(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pytest_report(tmp_path_factory.mktemp("pytest-run"))
+@pytest.fixture
+def pytest_xml() -> Path:
+    return shared_pytest_report()
 
 
 def _counts(cli: Runner) -> tuple[int, int, int]:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.conftest import Tracker
-from tests.services.junit_helpers import pytest_report
+from tests.services.junit_helpers import shared_pytest_report
 
 
-@pytest.fixture(scope="module")
-def pytest_xml(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pytest_report(tmp_path_factory.mktemp("pytest-run"))
+@pytest.fixture
+def pytest_xml() -> Path:
+    return shared_pytest_report()
 
 
 def test_failed_tests_are_pushed_once(tracker: Tracker, pytest_xml: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.conftest import Tracker
-from tests.services.junit_helpers import pytest_report
+from tests.services.junit_helpers import shared_pytest_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCRIPT = "<script>alert(1)</script>"
@@ -53,7 +53,7 @@ def test_report_renders_in_chromium(
     tracker.edit(issues[1]["id"], title=IMG)
     assert tracker.sync()["exit"] == 0
     reqs = {r["title"]: r["id"] for r in tracker.cli("req", "list", "--json").json}
-    first = pytest_report(tmp_path / "run1")
+    first = shared_pytest_report()
     assert tracker.cli("import", "junit", str(first), "--cycle", "Nightly").code == 0
     tracker.cli("link", "TC-2", reqs[SCRIPT])
     tracker.cli("link", "TC-1", reqs[IMG])

@@ -3,9 +3,13 @@ Surefire/Jest/Gradle-shaped samples, and hostile ones."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SAMPLES = Path(__file__).parent / "junit_samples"
@@ -52,6 +56,7 @@ def pytest_report(directory: Path, *, family: str = "xunit2", name: str = "junit
     (directory / "pytest.ini").write_text("[pytest]\n")
     report = directory / name
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a plain pytest, and a quick one
     done = subprocess.run(
         [
             sys.executable,
@@ -78,6 +83,14 @@ def pytest_report(directory: Path, *, family: str = "xunit2", name: str = "junit
     assert done.returncode == 1, done.stdout + done.stderr
     assert report.is_file()
     return report
+
+
+@functools.cache
+def shared_pytest_report() -> Path:
+    """One real pytest report per test process, for tests that only read it."""
+    directory = Path(tempfile.mkdtemp(prefix="testkase-junit-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return pytest_report(directory)
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
