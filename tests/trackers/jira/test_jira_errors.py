@@ -20,7 +20,7 @@ from testkase_cli.sandbox.core import App
 from testkase_cli.sandbox.jira import create_app
 from testkase_cli.sandbox.jira_store import SANDBOX_TOKEN
 from testkase_cli.trackers.http import UncertainWriteError
-from testkase_cli.trackers.jira import detect_deployment, open_jira
+from testkase_cli.trackers.jira import client, detect_deployment, open_jira
 from testkase_cli.trackers.jira.client import RECENT_KEYS
 
 
@@ -155,7 +155,9 @@ def test_lost_create_response_is_uncertain_and_found_by_marker(jira: JiraEnv) ->
     assert found is not None and found.id == rows[0]["id"]
 
 
-def test_lost_create_under_search_lag_is_found_among_the_newest_keys(cloud_jira: JiraEnv) -> None:
+def test_lost_create_under_search_lag_is_found_among_the_newest_keys(
+    cloud_jira: JiraEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Cloud search is eventually consistent: the search misses, the key probe finds."""
     jira = cloud_jira
     jira.config(search_lag_s=600)
@@ -166,13 +168,15 @@ def test_lost_create_under_search_lag_is_found_among_the_newest_keys(cloud_jira:
     assert list(jira.tracker.iter_defects(updated_since=None)) == []  # not indexed yet
     found = jira.tracker.find_by_marker("tk-lag-1")
     assert found is not None and found.marker == "tk-lag-1"
-    # The limit: more than RECENT_KEYS issues created while the index lags hide it.
-    for n in range(RECENT_KEYS):
+    for n in range(RECENT_KEYS + 5):  # a busy project: more than one probe batch
         jira.post("issues", {"title": f"Busy day {n}"})
     jira.faults(lose_response=[r"POST /rest/api/3/issue"])
     with pytest.raises(UncertainWriteError):
         jira.tracker.create_issue(defect("tk-lag-2"))
     jira.faults(lose_response=[])
+    assert jira.tracker.find_by_marker("tk-lag-2") is not None
+    # The limit: past RECENT_KEYS * PROBE_BATCHES new issues the probe gives up.
+    monkeypatch.setattr(client, "PROBE_BATCHES", 1)
     assert jira.tracker.find_by_marker("tk-lag-2") is None
     jira.config(search_lag_s=0)  # once the index catches up, the search finds it
     assert jira.tracker.find_by_marker("tk-lag-2") is not None

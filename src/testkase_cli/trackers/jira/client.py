@@ -67,7 +67,8 @@ from testkase_cli.trackers.jira.mapper import (
 from testkase_cli.trackers.jira.metadata import CreateMeta, ProjectMeta
 from testkase_cli.trackers.jira.workflow import Step, Walker, steps_from_json
 
-RECENT_KEYS = 100
+RECENT_KEYS = 100  # keys per bulkfetch (its limit)
+PROBE_BATCHES = 10
 FILLED_ON_CREATE = frozenset(
     {"project", "issuetype", "summary", "description", "labels", "priority", "reporter"}
 )
@@ -339,12 +340,14 @@ class JiraTracker:
         )
 
     def find_by_marker(self, marker: str) -> RemoteIssue | None:
-        """Search label + text, verify the marker; on Cloud also probe unindexed new keys.
+        """Search label + text, verify the marker; on Cloud also read unindexed new keys.
 
-        Finds the issue when the search index has it, or (Cloud) when it is among the
-        `RECENT_KEYS` keys after the newest issue the index shows in the project and still
-        carries the label and its marker. Misses an issue whose marker line and property
-        were both removed, or one created while more than `RECENT_KEYS` others were.
+        Finds the issue when the search index has it or, on Cloud, when it still carries
+        the label and is among the `RECENT_KEYS * PROBE_BATCHES` keys after the highest one
+        the index shows in the project (issue keys are handed out in order; `bulkfetch` is
+        a consistent read). Misses an issue whose marker line and property were both
+        removed, one that lost the label, a deleted one, and one created after more than
+        that many others while the index lagged.
         """
         phrase = quote_jql(f'"{marker}"')
         jql = f"{self._defect_jql()} AND text ~ {phrase}"
@@ -352,21 +355,24 @@ class JiraTracker:
             issue = self._carrying(data, marker)
             if issue is not None:
                 return issue
-        if not self.cloud or not isinstance(self.search, CloudSearch):
-            return None
-        return self._find_unindexed(marker)
+        if not isinstance(self.search, CloudSearch):
+            return None  # Server/DC search reads its own node's index: consistent enough
+        return self._find_unindexed(self.search, marker)
 
-    def _find_unindexed(self, marker: str) -> RemoteIssue | None:
-        assert isinstance(self.search, CloudSearch)
-        newest = self.search.page(
-            f"project = {quote_jql(self.project)} ORDER BY created DESC", ["created"], size=1
-        ).get("issues", [])
-        number = int(str(newest[0]["key"]).rsplit("-", 1)[1]) if newest else 0
-        keys = [f"{self.project}-{n}" for n in range(number + 1, number + 1 + RECENT_KEYS)]
-        for data in self.search.bulkfetch(keys, ISSUE_FIELDS, (MARKER_PROPERTY,)):
-            issue = self._carrying(data, marker)
-            if issue is not None and DEFECT_LABEL in issue.labels:
-                return issue
+    def _find_unindexed(self, search: CloudSearch, marker: str) -> RemoteIssue | None:
+        jql = f"project = {quote_jql(self.project)} ORDER BY key DESC"
+        highest = search.page(jql, ["key"], size=1).get("issues", [])
+        start = int(str(highest[0]["key"]).rsplit("-", 1)[1]) + 1 if highest else 1
+        for batch in range(PROBE_BATCHES):
+            first = start + batch * RECENT_KEYS
+            keys = [f"{self.project}-{n}" for n in range(first, first + RECENT_KEYS)]
+            found = search.bulkfetch(keys, ISSUE_FIELDS, (MARKER_PROPERTY,))
+            for data in found:
+                issue = self._carrying(data, marker)
+                if issue is not None and DEFECT_LABEL in issue.labels:
+                    return issue
+            if not found:
+                return None  # past the newest issue of the project
         return None
 
     def _carrying(self, data: dict[str, Any], marker: str) -> RemoteIssue | None:
