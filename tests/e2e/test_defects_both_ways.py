@@ -117,7 +117,9 @@ def test_tracker_changes_come_back_and_local_changes_go_out(tracker: Tracker) ->
 def test_field_changed_on_both_sides_follows_the_conflict_policy(tracker: Tracker) -> None:
     defect = _pushed(tracker)
     tracker.cli("defect", "edit", "DEF-1", "--priority", "trivial")
-    remote = "critical" if tracker.platform == "gitlab" else "Highest"
+    remote = {"gitlab": "critical", "jira-cloud": "Highest", "jira-server": "Blocker"}[
+        tracker.flavor
+    ]
     tracker.edit(defect["external"]["id"], priority=remote)
     result = tracker.sync()
     assert result["exit"] == 0, result["errors"]

