@@ -97,6 +97,25 @@ def test_several_report_formats_in_one_import(cli: Runner) -> None:
     assert "0 passed, 0 failed, 0 skipped" in human.out
 
 
+def test_a_large_report_lands_in_bulk_with_consecutive_ids(cli: Runner, tmp_path: Path) -> None:
+    cases = "".join(
+        f'<testcase classname="pkg.mod{i % 7}" name="test_{i}">'
+        + ('<failure message="boom"/>' if i % 100 == 0 else "")
+        + "</testcase>"
+        for i in range(1500)
+    )
+    big = tmp_path / "big.xml"
+    big.write_text(f"<testsuite>{cases}</testsuite>")
+    cli("cycle", "add", "Warm-up")
+    data = cli("import", "junit", str(big), "--cycle", "Big", "--defects", "--json").json
+    assert data["cases"]["created"] == 1500
+    assert data["executions"] == {"passed": 1485, "failed": 15, "skipped": 0}
+    assert data["defects"] == [f"DEF-{n}" for n in range(1, 16)]
+    last = cli("defect", "show", "DEF-15", "--json").json
+    assert (last["test_case"], last["execution"], last["cycle"]) == ("TC-1401", "EX-1401", "CY-2")
+    assert cli("case", "add", "By hand").out.strip() == "TC-1501"
+
+
 @pytest.mark.parametrize(
     "bad",
     [BILLION_LAUGHS, TRUNCATED, b"<html>Bad gateway</html>"],
