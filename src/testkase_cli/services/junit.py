@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from testkase_cli.domain.junit import MAX_FILE_BYTES, Imported, JunitCase, JunitReport, parse
+from testkase_cli.domain.junit import (
+    MAX_FILE_BYTES,
+    Imported,
+    JunitCase,
+    JunitReport,
+    Outcome,
+    parse,
+)
 from testkase_cli.domain.models import Case, Cycle, Defect, DefectPriority, NewDefect
 from testkase_cli.errors import UsageError
 from testkase_cli.services.execute import defect_description
@@ -127,8 +134,8 @@ def _local(case: JunitCase) -> JunitCase:
 
 def describe_defect(result: Imported, case: Case, cycle: Cycle) -> NewDefect:
     """The defect a failed result opens: the failure message and trace in the description."""
-    worst = result.problems[-1] if result.problems else result.runs[0]
-    verb = "errored" if result.outcome.value == "error" else "failed"
+    worst = next(r for r in result.runs if r.outcome is result.outcome)
+    verb = "errored" if result.outcome is Outcome.ERROR else "failed"
     first = (worst.message.splitlines() or [""])[0].strip()
     title = f"{result.name} {verb}" + (f": {first}" if first else "")
     if len(title) > TITLE_LIMIT:
