@@ -99,6 +99,12 @@ def test_jira_samples_schedule_a_sync() -> None:
     foreign = encode(sample("jira_cloud_issue_updated_minimal.json"))  # JIRATEST1-14
     reply = rx.handle(lower(jira_headers(foreign)), foreign)
     assert reply.status == 200 and "another project" in reply.body["reason"]
+    moved = jira_issue("10002", "OTHER-5")
+    moved["changelog"] = {
+        "items": [{"field": "Key", "fromString": "PROJ-2", "toString": "OTHER-5"}]
+    }
+    body = encode(moved)
+    assert rx.handle(lower(jira_headers(body)), body).status == 202  # moved out: sync it
     server = encode(sample("jira_server_comment_created.json"))
     assert rx.handle(lower(jira_headers(server)), server).status == 200
     gitlab_on_jira = rx.handle(lower(gitlab_headers()), encode(gitlab_issue("1", "1")))

@@ -132,9 +132,8 @@ def _jira(payload: dict[str, Any], conn: ConnectionSettings) -> Event | str:
     wanted = (conn.project or "").strip().upper()
     projects = {key.rpartition("-")[0].upper()}
     for item in _dict(payload.get("changelog")).get("items") or []:
-        if isinstance(item, dict) and item.get("field") in ("Key", "project"):
+        if isinstance(item, dict) and item.get("field") == "Key":  # moved out of PROJ
             projects.add(str(item.get("fromString") or "").rpartition("-")[0].upper())
-            projects.add(str(item.get("fromString") or "").upper())
     if wanted and wanted not in projects:
         return f"another project ({key})"
     return Event("jira", kind, key)
