@@ -109,7 +109,7 @@ def test_jira_samples_schedule_a_sync() -> None:
     assert rx.handle(lower(jira_headers(server)), server).status == 200
     gitlab_on_jira = rx.handle(lower(gitlab_headers()), encode(gitlab_issue("1", "1")))
     assert gitlab_on_jira.status == 200 and "syncs with jira" in gitlab_on_jira.body["reason"]
-    assert trigger.requests == 2
+    assert trigger.requests == 3
 
 
 @pytest.mark.parametrize(
