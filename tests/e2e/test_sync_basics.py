@@ -110,19 +110,24 @@ def test_rate_limited_every_third_request_still_completes(tracker: Tracker) -> N
 
 
 def test_second_sync_of_a_project_exits_75_or_waits(tracker: Tracker) -> None:
+    import sqlite3
+
     tracker.sync()
-    tracker.faults(latency_ms=400)
+    tracker.faults(latency_ms=300)
     running = tracker.subprocess("sync", "--full")
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
+        store = tracker.workdir / "store.db"
         while time.monotonic() < deadline:
-            busy = tracker.cli("sync", "--json")
-            if busy.code == 75:
-                assert busy.error["code"] == "locked"
-                break
-            time.sleep(0.1)
+            with sqlite3.connect(store) as db:
+                if db.execute("SELECT count(*) FROM tk_sync_lock").fetchone()[0]:
+                    break
+            time.sleep(0.05)
         else:
-            raise AssertionError("the second sync never saw the first one's lock")
+            raise AssertionError("the first sync never took the lock")
+        busy = tracker.cli("sync", "--json")
+        assert busy.code == 75
+        assert busy.error["code"] == "locked"
         waited = tracker.cli("sync", "--wait", "--json")
         assert waited.code == 0, waited.err
     finally:
