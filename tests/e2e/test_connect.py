@@ -112,10 +112,9 @@ def test_no_project_and_no_terminal_lists_the_projects(emulator: tuple[str, str]
     assert "--project" in done.error["hint"]
 
 
+@pytest.mark.parametrize("emulator", ["jira-cloud", "jira-server"], indirect=True)
 def test_issue_type_not_enabled_is_exit_5(emulator: tuple[str, str]) -> None:
     flavor, url = emulator
-    if not flavor.startswith("jira"):
-        pytest.skip("issue types are a Jira setting")
     run("init")
     done = run(
         *connect_args(flavor, url),
@@ -158,10 +157,9 @@ def test_credentials_in_the_url_are_refused(emulator: tuple[str, str]) -> None:
     assert "credentials" in done.error["message"]
 
 
+@pytest.mark.parametrize("emulator", ["jira-cloud"], indirect=True)
 def test_jira_cloud_needs_the_email(emulator: tuple[str, str]) -> None:
     flavor, url = emulator
-    if flavor != "jira-cloud":
-        pytest.skip("only Jira Cloud authenticates with email + token")
     run("init")
     args = [a for a in connect_args(flavor, url) if a not in ("--email", SANDBOX_EMAIL)]
     done = run(*args, "--token-stdin", "--json", stdin=SANDBOX_TOKEN)

@@ -205,6 +205,7 @@ class _Sync:
             elif current.moved_to_id:
                 self._moved(current)
             else:
+                self.store.sync.refresh_reference(current)
                 gone[ExternalState.LEFT_FILTER].append(linked.number)
         for state, numbers in gone.items():
             self.report.requirements["deprecated"] += self.store.sync.mark_gone(numbers, state)

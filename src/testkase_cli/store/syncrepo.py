@@ -292,6 +292,19 @@ class SyncRepo:
             session.commit()
             return True
 
+    def refresh_reference(self, issue: RemoteIssue) -> None:
+        """Keep key and URL current for an issue outside the filter (a Jira move)."""
+        with Session(self.engine) as session:
+            session.execute(
+                update(RequirementRow)
+                .where(
+                    col(RequirementRow.project) == self.project,
+                    col(RequirementRow.ext_id) == issue.id,
+                )
+                .values(ext_key=issue.key, ext_url=issue.url, ext_ref=issue.ref)
+            )
+            session.commit()
+
     def requirement_issue_ref(self, number: int) -> LinkedRequirement | None:
         with Session(self.engine) as session:
             row = session.exec(
