@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.e2e.conftest import Tracker, connect_args
 
 
@@ -62,9 +61,9 @@ def test_moved_issue_keeps_its_requirement(tracker: Tracker) -> None:
 
 def test_issue_leaving_and_reentering_the_filter(tracker: Tracker) -> None:
     if tracker.platform == "gitlab":
-        args = connect_args(tracker.flavor, tracker.url) + ["--labels", "testable"]
+        args = [*connect_args(tracker.flavor, tracker.url), "--labels", "testable"]
     else:
-        args = connect_args(tracker.flavor, tracker.url) + ["--jql", "labels = testable"]
+        args = [*connect_args(tracker.flavor, tracker.url), "--jql", "labels = testable"]
     assert tracker.cli(*args).code == 0
     first = tracker.sync()
     assert first["mode"] == "full"
