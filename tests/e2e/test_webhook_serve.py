@@ -25,7 +25,6 @@ from tests.services.webhook_helpers import (
 
 from testkase_cli.cli.context import AppContext
 from testkase_cli.cli.webhook import Running, start
-from testkase_cli.output.terminal import Terminal
 from testkase_cli.services.webhook import MAX_BODY
 
 
@@ -34,7 +33,7 @@ def served(tracker: Tracker, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runnin
     monkeypatch.setenv("TESTKASE_WEBHOOK_SECRET", SECRET)
     assert tracker.sync()["exit"] == 0
     env = AppContext()
-    running = start(env, Terminal(), "127.0.0.1", 0)
+    running = start(env, "127.0.0.1", 0)
     try:
         yield running
     finally:

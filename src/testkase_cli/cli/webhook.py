@@ -11,7 +11,8 @@ from testkase_cli.cli.context import AppContext
 from testkase_cli.errors import RejectedError
 
 if TYPE_CHECKING:
-    from testkase_cli.output.terminal import Terminal
+    from collections.abc import Callable
+
     from testkase_cli.services.webhook import SyncTrigger
     from testkase_cli.services.webhook_server import WebhookServer
 
@@ -29,14 +30,13 @@ def serve(
     import threading
 
     env = AppContext.of(ctx)
-    terminal = env.terminal()
-    running = start(env, terminal, host, port)
+    running = start(env, host, port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     conn = env.settings().connection
     assert conn is not None
-    terminal.info(
+    log_line(
         f"listening on {running.server.url}/ for {conn.platform} webhooks of project "
         f"{conn.project}; Ctrl-C stops"
     )
@@ -46,7 +46,7 @@ def serve(
                 raise running.trigger.crashed
     finally:
         running.stop()
-    terminal.info("stopped")
+    log_line("stopped")
 
 
 @dataclass
@@ -59,7 +59,17 @@ class Running:
         self.trigger.stop()
 
 
-def start(env: AppContext, terminal: Terminal, host: str, port: int) -> Running:
+def log_line(text: str) -> None:
+    """One unwrapped, timestamped line on stderr (a server log, not a terminal UI)."""
+    import sys
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sys.stderr.write(f"{stamp} {text}\n")
+    sys.stderr.flush()
+
+
+def start(env: AppContext, host: str, port: int, log: Callable[[str], None] = log_line) -> Running:
     """Open the store, check the connection and secret, and start serving."""
     import os
 
@@ -74,14 +84,14 @@ def start(env: AppContext, terminal: Terminal, host: str, port: int) -> Running:
             hint="connect first: testkase connect jira|gitlab --url URL ...",
         )
     env.store()
-    trigger = SyncTrigger(lambda: _sync(env, terminal), terminal.info)
-    server = WebhookServer(Receiver(secret, conn, trigger, terminal.info), host, port)
+    trigger = SyncTrigger(lambda: _sync(env, log), log)
+    server = WebhookServer(Receiver(secret, conn, trigger, log), host, port)
     trigger.start()
     server.start()
     return Running(server, trigger)
 
 
-def _sync(env: AppContext, terminal: Terminal) -> None:
+def _sync(env: AppContext, log: Callable[[str], None]) -> None:
     from testkase_cli.cli.tracker import open_connected
     from testkase_cli.services import sync
 
@@ -91,10 +101,10 @@ def _sync(env: AppContext, terminal: Terminal) -> None:
     finally:
         tracker.close()
     req = report.requirements
-    terminal.info(
+    log(
         f"synced: {req['created']} created, {req['updated']} updated, "
         f"{req['deprecated']} deprecated, {report.defects['pulled']} defect(s) pulled, "
         f"{len(report.errors)} error(s) in {report.duration_s:.1f} s"
     )
     for error in report.errors:
-        terminal.warn(f"{error.item}: {error.message}")
+        log(f"warning: {error.item}: {error.message}")
