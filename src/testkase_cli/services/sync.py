@@ -135,7 +135,9 @@ class _Sync:
         counts = UpsertCounts()
         newest = since
         self.seen = set() if full else None
-        batch: list[RequirementUpsert] = []
+        # Keyed by id: an issue changed during the listing may come again, newer; the
+        # later version replaces the earlier one (a later batch updates it).
+        batch: dict[str, RequirementUpsert] = {}
         window = None if since is None else since - OVERLAP
         for issue in self.tracker.iter_requirements(updated_since=window):
             if self.seen is not None:
@@ -143,12 +145,12 @@ class _Sync:
             if issue.moved_to_id:
                 self._moved(issue)
                 continue
-            batch.append(self._upsert(issue))
+            batch[issue.id] = self._upsert(issue)
             newest = issue.updated if newest is None else max(newest, issue.updated)
             if len(batch) >= BATCH:
-                counts.add(self._flush(batch))
-                batch = []
-        counts.add(self._flush(batch))
+                counts.add(self._flush(list(batch.values())))
+                batch = {}
+        counts.add(self._flush(list(batch.values())))
         for name in ("created", "updated", "restored", "unchanged"):
             self.report.requirements[name] += getattr(counts, name)
         self.requirements_cursor = newest

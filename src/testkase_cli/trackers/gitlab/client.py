@@ -8,7 +8,7 @@ Endpoints, and why (api-notes/gitlab.md):
   lists every public project), `GET /projects/:id` by numeric id or encoded path.
 - listings: `GET /projects/:id/issues` with `state=all&issue_type=issue` (the list also
   holds tasks and incidents), `order_by=updated_at&sort=asc`, inclusive `updated_after`,
-  labels AND-ed plus `not[labels]=testkase-defect`; paging in paging.py.
+  labels AND-ed plus `not[labels]=testkase-defect`; the strategy in listing.py.
 - an issue: `GET /projects/:id/issues/:iid` (`GET /issues/:id` is admin-only), so a ref
   is `<project_id>:<iid>` and stays valid for issues that moved to another project.
 - writes: `POST .../issues`, `PUT .../issues/:iid` (state_event, add_labels+remove_labels
@@ -122,9 +122,7 @@ class GitLabTracker:
 
     def list_projects(self) -> list[RemoteProject]:
         params = {"membership": "true", "simple": "true", "order_by": "id", "sort": "asc"}
-        projects = [
-            mapper.to_project(p) for p in self.pager.iterate("/projects", params, keyset=False)
-        ]
+        projects = [mapper.to_project(p) for p in self.pager.iterate("/projects", params)]
         return sorted(projects, key=lambda p: p.key.casefold())
 
     def get_project(self, key: str) -> RemoteProject:
@@ -140,16 +138,8 @@ class GitLabTracker:
 
     # -- listings --------------------------------------------------------------------------
 
-    def _listing(
-        self, extra: dict[str, Any], updated_since: datetime | None, order: str
-    ) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "state": "all",
-            "issue_type": "issue",
-            "order_by": order,
-            "sort": "asc",
-            **extra,
-        }
+    def _listing(self, extra: dict[str, Any], updated_since: datetime | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"state": "all", "issue_type": "issue", **extra}
         if updated_since is not None:
             params["updated_after"] = mapper.format_since(updated_since)
         return params
@@ -161,19 +151,19 @@ class GitLabTracker:
         return extra
 
     def iter_requirements(self, *, updated_since: datetime | None) -> Iterator[RemoteIssue]:
-        params = self._listing(self._requirement_filter(), updated_since, "updated_at")
-        for data in self.pager.iterate(f"{self._project_path()}/issues", params):
+        params = self._listing(self._requirement_filter(), updated_since)
+        for data in self.pager.issues(f"{self._project_path()}/issues", params):
             yield mapper.to_issue(data)
 
     def iter_requirement_ids(self) -> Iterator[str]:
-        # created_at order does not shift while issues are edited during the listing.
-        params = self._listing(self._requirement_filter(), None, "created_at")
-        for data in self.pager.iterate(f"{self._project_path()}/issues", params):
+        # The listing is exact while issues change; one changed meanwhile may come twice.
+        params = self._listing(self._requirement_filter(), None)
+        for data in self.pager.issues(f"{self._project_path()}/issues", params):
             yield str(data["id"])
 
     def iter_defects(self, *, updated_since: datetime | None) -> Iterator[RemoteIssue]:
-        params = self._listing({"labels": DEFECT_LABEL}, updated_since, "updated_at")
-        for data in self.pager.iterate(f"{self._project_path()}/issues", params):
+        params = self._listing({"labels": DEFECT_LABEL}, updated_since)
+        for data in self.pager.issues(f"{self._project_path()}/issues", params):
             yield mapper.to_issue(data)
 
     # -- single issues ---------------------------------------------------------------------

@@ -1,14 +1,10 @@
-"""Listing GitLab collections: offset pages in parallel when the total is known, keyset
-cursors when it is not, and `rel="next"` links followed as given (api-notes section 4).
+"""Listing GitLab collections, following `rel="next"` links as given (api-notes section 4).
 
-1. The first page is an offset page: it tells `X-Total-Pages` when there are at most
-   10,000 results. Then pages 2..N are fetched by a small thread pool over the one
-   (thread-safe) HTTP client, a bounded window ahead, and yielded in order.
-2. Above 10,000 GitLab omits the totals and caps offsets at 50,000 on endpoints that
-   support keyset, so the listing restarts with `pagination=keyset` and follows the
-   cursor in `rel="next"`. An instance that ignores keyset (project issues before 18.3)
-   answers with offset headers; following `rel="next"` then continues by offset, which
-   such instances do not cap. Items of the first page are not yielded twice.
+Project issues, the big listings, go through listing.py (`Pager.issues`). Other
+collections (projects, notes) are small: their first page tells `X-Total-Pages` when there
+are at most 10,000 results, and pages 2..N are then fetched by a small thread pool over
+the one (thread-safe) HTTP client, a bounded window ahead, and yielded in order; without
+a total, `rel="next"` is followed one page after another.
 """
 
 from __future__ import annotations
@@ -23,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from testkase_cli.errors import UnreachableError
+from testkase_cli.trackers.gitlab.listing import IssueListing
 from testkase_cli.trackers.http import Funnel
 
 J = TypeVar("J", list[Any], dict[str, Any])
@@ -93,15 +90,20 @@ class Pager:
             return url
         return urlunsplit((*self._origin, parts.path, parts.query, parts.fragment))
 
-    def iterate(
-        self, path: str, params: Mapping[str, Any], *, keyset: bool = True
-    ) -> Iterator[dict[str, Any]]:
-        """Every item once, in the endpoint's order; `keyset` when the endpoint may
-        support it (project issues), else offset pages only."""
+    def issues(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """A project's issues ordered by `updated_at` (`params` give the filter): every
+        issue once, oldest update first; one changed meanwhile may come again, newer."""
+
+        def get(query: Mapping[str, Any]) -> httpx.Response:
+            return self.funnel.request("GET", path, params=query, ok=(200, 405), listing=True)
+
+        return iter(IssueListing(get, json_list, {**params, "order_by": "updated_at"}))
+
+    def iterate(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item once, in the endpoint's order, by offset pages."""
         query = {**params, "per_page": PER_PAGE}
         first = self._get(path, query)
-        items = json_list(first)
-        yield from items
+        yield from json_list(first)
         next_url = next_link(first)
         if next_url is None:
             return
@@ -109,20 +111,10 @@ class Pager:
         if total_pages.isdigit():
             yield from self._parallel(next_url, int(total_pages))
             return
-        seen = {item.get("id") for item in items}
-        if keyset:
-            response = self._get(path, {**query, "pagination": "keyset"})
-        else:
+        while next_url is not None:
             response = self._get(self.follow(next_url))
-            seen = set()
-        while True:
-            for item in json_list(response):
-                if item.get("id") not in seen:
-                    yield item
+            yield from json_list(response)
             next_url = next_link(response)
-            if next_url is None:
-                return
-            response = self._get(self.follow(next_url))
 
     def iterate_sequential(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Follow `rel="next"` one page after another (short pages do not mean the end)."""
