@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from testkase_cli.domain.models import DefectPriority, RemoteComment, RemoteIssue, RemoteProject
+from testkase_cli.errors import UnreachableError
 
 PRIORITY_SCOPE = "priority"
 PRIORITY_LABELS: dict[DefectPriority, str] = {
@@ -81,7 +82,7 @@ def compose(body: str, marker: str) -> str:
 
 def split_marker(text: str | None) -> tuple[str, str | None]:
     """(body without the marker line, unescaped; the marker or None)."""
-    if not text:
+    if not text or not isinstance(text, str):
         return "", None
     matches = list(_MARKER_LINE.finditer(text))
     if not matches:
@@ -89,6 +90,46 @@ def split_marker(text: str | None) -> tuple[str, str | None]:
     last = matches[-1]
     body = text[: last.start()] + text[last.end() :]
     return unescape_commands(body).rstrip(), last["marker"].strip()
+
+
+def malformed(what: str, problem: str) -> UnreachableError:
+    """A GitLab answer testkase cannot read (a proxy, a changed API)."""
+    return UnreachableError(
+        f"GitLab sent {what} testkase cannot read: {problem}",
+        hint="nothing was changed; if it persists, check for a proxy in front of GitLab "
+        "and report the response to the testkase maintainers",
+        code="malformed_response",
+    )
+
+
+def _whole(data: dict[str, Any], key: str, what: str) -> int:
+    """A required whole number (GitLab ids), given as a number or a string of digits."""
+    value = data.get(key)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise malformed(what, f"{key} is {value!r}, not a whole number")
+    return value
+
+
+def _object(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise malformed(what, f"a JSON {type(data).__name__} instead of an object")
+    return data
+
+
+def _time(data: dict[str, Any], key: str, what: str) -> datetime:
+    raw = data.get(key)
+    if not isinstance(raw, str):
+        raise malformed(what, f"{key} is {raw!r}, not a timestamp")
+    try:
+        return parse_time(raw)
+    except ValueError as exc:
+        raise malformed(what, f"{key} {raw[:40]!r} is not a timestamp") from exc
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def parse_time(raw: str) -> datetime:
@@ -127,37 +168,50 @@ def priority_of(labels: list[str] | tuple[str, ...]) -> str | None:
 
 
 def to_issue(data: dict[str, Any]) -> RemoteIssue:
+    """Fields of the wrong type are read as absent; a missing or unusable id, project id,
+    iid or timestamp raises `malformed` (a KaseError)."""
+    data = _object(data, "an issue")
+    issue_id = _whole(data, "id", "an issue")
+    what = f"issue {issue_id}"
+    project_id, iid = _whole(data, "project_id", what), _whole(data, "iid", what)
     description, marker = split_marker(data.get("description"))
-    labels = tuple(str(name) for name in data.get("labels") or ())
-    references = data.get("references") or {}
+    raw_labels = data.get("labels")
+    labels = (
+        tuple(n for n in raw_labels if isinstance(n, str)) if isinstance(raw_labels, list) else ()
+    )
+    references = data.get("references")
+    full = references.get("full") if isinstance(references, dict) else None
     moved_to = data.get("moved_to_id")
     count = data.get("user_notes_count")
     return RemoteIssue(
-        id=str(data["id"]),
-        ref=f"{data['project_id']}:{data['iid']}",
-        key=str(references.get("full") or f"{data['project_id']}#{data['iid']}"),
-        url=str(data.get("web_url") or ""),
-        title=str(data.get("title") or ""),
+        id=str(issue_id),
+        ref=f"{project_id}:{iid}",
+        key=full if isinstance(full, str) and full else f"{project_id}#{iid}",
+        url=_text(data.get("web_url")),
+        title=_text(data.get("title")),
         description=description,
-        status=str(data.get("state") or "opened"),
-        updated=parse_time(data["updated_at"]),
-        created=parse_time(data["created_at"]),
+        status=_text(data.get("state")) or "opened",
+        updated=_time(data, "updated_at", what),
+        created=_time(data, "created_at", what),
         priority=priority_of(labels),
         labels=labels,
-        moved_to_id=None if moved_to is None else str(moved_to),
+        moved_to_id=None if moved_to is None else str(_whole(data, "moved_to_id", what)),
         marker=marker,
-        comment_count=None if count is None else int(count),
+        comment_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
     )
 
 
 def to_comment(note: dict[str, Any]) -> RemoteComment:
+    note = _object(note, "a note")
+    note_id = _whole(note, "id", "a note")
     body, marker = split_marker(note.get("body"))
-    author = note.get("author") or {}
+    author = note.get("author")
+    author = author if isinstance(author, dict) else {}
     return RemoteComment(
-        id=str(note["id"]),
+        id=str(note_id),
         body=body,
-        author=str(author.get("name") or author.get("username") or ""),
-        created=parse_time(note["created_at"]),
+        author=_text(author.get("name")) or _text(author.get("username")),
+        created=_time(note, "created_at", f"note {note_id}"),
         marker=marker,
     )
 

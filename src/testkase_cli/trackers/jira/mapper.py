@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from testkase_cli.domain.markup.adf import adf_to_markdown, markdown_to_adf
 from testkase_cli.domain.markup.wiki import markdown_to_wiki, wiki_to_markdown
 from testkase_cli.domain.models import DefectPriority, RemoteComment, RemoteIssue
+from testkase_cli.errors import UnreachableError
 
 MARKER_PREFIX = "testkase-marker: "
 MARKER_LINE = re.compile(r"testkase-marker:\s*(\S+)")
@@ -69,12 +70,12 @@ class AdfCodec:
     def to_markdown(self, body: Any) -> tuple[str, str | None]:
         if not isinstance(body, dict):
             return ("" if body is None else str(body)), None
-        content = list(body.get("content") or [])
+        content = _list(body.get("content"))
         marker = None
         if content and isinstance(content[-1], dict) and content[-1].get("type") == "paragraph":
             text = "".join(
                 str(node.get("text", ""))
-                for node in content[-1].get("content") or []
+                for node in _list(content[-1].get("content"))
                 if isinstance(node, dict) and node.get("type") == "text"
             )
             found = MARKER_LINE.fullmatch(text.strip())
@@ -114,54 +115,104 @@ class WikiCodec:
         return f"{wiki}\n\n{line}" if wiki else line
 
 
-def parse_time(raw: Any) -> datetime:
+def malformed(what: str, problem: str) -> UnreachableError:
+    """A Jira answer testkase cannot read (a proxy, a plugin, a changed API)."""
+    return UnreachableError(
+        f"Jira sent {what} testkase cannot read: {problem}",
+        hint="nothing was changed; if it persists, check for a proxy in front of Jira "
+        "and report the response to the testkase maintainers",
+        code="malformed_response",
+    )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _id(data: Any, what: str) -> str:
+    """The object's `id`: required, a non-empty string or a whole number."""
+    if not isinstance(data, dict):
+        raise malformed(what, f"a JSON {type(data).__name__} instead of an object")
+    value = data.get("id")
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise malformed(what, f"no usable id ({value!r})")
+    return str(value).strip()
+
+
+def parse_time(raw: Any, what: str = "a timestamp") -> datetime:
     """Jira's `2021-08-11T13:19:06.887+0300` (user's offset) as an aware UTC datetime."""
     if not isinstance(raw, str) or not raw:
         return datetime.fromtimestamp(0, UTC)
-    return datetime.fromisoformat(raw).astimezone(UTC)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise malformed(what, f"{raw[:40]!r} is not a timestamp") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def property_marker(data: dict[str, Any]) -> str | None:
     """The marker in the issue's `testkase` property, when it was read inline."""
-    stored = (data.get("properties") or {}).get(MARKER_PROPERTY)
+    stored = _dict(data.get("properties")).get(MARKER_PROPERTY)
     if isinstance(stored, dict) and isinstance(stored.get("marker"), str):
         return str(stored["marker"])
     return None
 
 
+def _comment_count(comments: Any) -> int | None:
+    total = _dict(comments).get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
 def issue_from_json(data: dict[str, Any], *, codec: Codec, site: str) -> RemoteIssue:
-    """`marker` comes from the description's marker line, else from the property."""
-    fields = data.get("fields") or {}
+    """`marker` comes from the description's marker line, else from the property.
+
+    Fields of the wrong type are read as absent; an issue without an id, or with a
+    timestamp that is not one, raises `malformed` (a KaseError)."""
+    issue_id = _id(data, "an issue")
+    fields = _dict(data.get("fields"))
     description, marker = codec.to_markdown(fields.get("description"))
-    status = fields.get("status") or {}
-    comments = fields.get("comment")
-    key = str(data.get("key", ""))
+    status = _dict(fields.get("status"))
+    key = data.get("key")
+    key = str(key) if isinstance(key, str | int) and not isinstance(key, bool) else ""
+    summary = fields.get("summary")
     return RemoteIssue(
-        id=str(data["id"]),
-        ref=str(data["id"]),
+        id=issue_id,
+        ref=issue_id,
         key=key,
         url=f"{site}/browse/{key}",
-        title=str(fields.get("summary") or ""),
+        title=summary if isinstance(summary, str) else "",
         description=description,
-        status=str(status.get("name", "")),
-        updated=parse_time(fields.get("updated")),
-        created=parse_time(fields.get("created")),
-        status_category=(status.get("statusCategory") or {}).get("key"),
-        priority=(fields.get("priority") or {}).get("name"),
-        labels=tuple(str(label) for label in fields.get("labels") or ()),
+        status=_optional_str(status.get("name")) or "",
+        updated=parse_time(fields.get("updated"), f"issue {issue_id}"),
+        created=parse_time(fields.get("created"), f"issue {issue_id}"),
+        status_category=_optional_str(_dict(status.get("statusCategory")).get("key")),
+        priority=_optional_str(_dict(fields.get("priority")).get("name")),
+        labels=tuple(label for label in _list(fields.get("labels")) if isinstance(label, str)),
         marker=marker or property_marker(data),
-        comment_count=comments.get("total") if isinstance(comments, dict) else None,
+        comment_count=_comment_count(fields.get("comment")),
     )
 
 
 def comment_from_json(data: dict[str, Any], *, codec: Codec) -> RemoteComment:
+    comment_id = _id(data, "a comment")
     body, marker = codec.to_markdown(data.get("body"))
-    author = data.get("author") or {}
+    author = _dict(data.get("author"))
+    name = _optional_str(author.get("displayName")) or _optional_str(author.get("name"))
     return RemoteComment(
-        id=str(data["id"]),
+        id=comment_id,
         body=body,
-        author=str(author.get("displayName") or author.get("name") or ""),
-        created=parse_time(data.get("created")),
+        author=name or "",
+        created=parse_time(data.get("created"), f"comment {comment_id}"),
         marker=marker,
     )
 
