@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from testkase_cli.cli.context import AppContext
-from testkase_cli.errors import LockedError, PartialSyncError, UsageError
+from testkase_cli.errors import KaseError, LockedError, PartialSyncError, UsageError
 from testkase_cli.output.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -45,9 +45,13 @@ def run_sync(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.is_set():
-        report = _once(env, terminal, full=full, dry_run=dry_run, wait=True)
-        _render(terminal, report)
-        full = False
+        try:
+            report = _once(env, terminal, full=full, dry_run=dry_run, wait=True)
+        except KaseError as error:
+            terminal.warn(f"sync failed, retrying in about {period} s: {error.message}")
+        else:
+            _render(terminal, report)
+            full = False
         stop.wait(period * random.uniform(0.9, 1.1))  # noqa: S311 - jitter
     terminal.info("stopped")
 
