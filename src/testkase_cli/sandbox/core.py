@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +44,8 @@ class Request:
 
 @dataclass
 class Response:
+    """An answer; status 0 (see `RESET`) makes the server reset the connection instead."""
+
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -67,12 +71,19 @@ class Faults:
     lose_every: int = 1
     error_burst: int = 0
     error_status: int = 503
+    # Every Nth request: the connection is reset (RST, no answer at all), before the
+    # request is handled, or after it when `reset_after_handling` (the write is applied).
+    reset_every: int = 0
+    reset_after_handling: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
         for key, value in data.items():
             if not hasattr(self, key):
                 raise KeyError(key)
             setattr(self, key, value)
+
+
+RESET_STATUS = 0
 
 
 def json_response(status: int, body: Any, **headers: str) -> Response:
@@ -108,12 +119,16 @@ class App:
 
     def dispatch(self, request: Request) -> Response:
         control = request.path.startswith("/_sandbox/")
+        reset = False
         if not control:
             with self.lock:
                 self.request_count += 1
                 count = self.request_count
             if self.faults.latency_ms:
                 time.sleep(self.faults.latency_ms / 1000)
+            reset = self._resets(count)
+            if reset and not self.faults.reset_after_handling:
+                return Response(status=RESET_STATUS)
             injected = self._injected(count)
             if injected is not None:
                 return injected
@@ -129,6 +144,8 @@ class App:
             with self.lock:
                 self.by_endpoint[endpoint] = self.by_endpoint.get(endpoint, 0) + 1
         response = handler(request)
+        if not control and reset:
+            return Response(status=RESET_STATUS)
         if not control and self._should_lose(request, response):
             return Response(
                 status=504,
@@ -168,6 +185,10 @@ class App:
         if faults.rate_limit_every and count % faults.rate_limit_every == 0:
             return self.rate_limited(faults.retry_after_s)
         return None
+
+    def _resets(self, count: int) -> bool:
+        every = self.faults.reset_every
+        return bool(every) and count % every == 0
 
     def rate_limited(self, retry_after_s: int) -> Response:
         return Response(
@@ -228,16 +249,30 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.app.dispatch(request)
         except Exception as exc:
             response = json_response(500, {"message": f"500 Internal Server Error ({exc})"})
+        if response.status == RESET_STATUS:
+            self._reset()
+            return
         payload = response.payload()
-        self.send_response(response.status)
-        if payload or response.status not in (204, 304):
-            self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+        try:
+            self.send_response(response.status)
+            if payload or response.status not in (204, 304):
+                self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if payload and self.command != "HEAD":
+                self.wfile.write(payload)
+        except ConnectionError:
+            # The client gave up (its timeout) before the answer: like a real server,
+            # drop the connection quietly instead of printing a traceback.
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST: the client gets no answer at all."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 

@@ -58,6 +58,19 @@ class RetryPolicy:
         return cls(budget_s=budget, cap_s=min(cls.cap_s, max(budget, 0.05)))
 
 
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def timeout_from_env() -> float:
+    """Seconds to wait for the tracker per attempt: TESTKASE_HTTP_TIMEOUT, else 30."""
+    raw = os.environ.get("TESTKASE_HTTP_TIMEOUT")
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return value if 0 < value < float("inf") else DEFAULT_TIMEOUT_S
+
+
 @dataclass
 class Counters:
     requests: int = 0
@@ -117,7 +130,7 @@ class Funnel:
         secret: str,
         translate: Callable[[httpx.Response], KaseError],
         policy: RetryPolicy | None = None,
-        timeout_s: float = 30.0,
+        timeout_s: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -126,6 +139,8 @@ class Funnel:
         self.policy = policy or RetryPolicy.from_env()
         self._sleep = sleep
         self.counters = Counters()
+        if timeout_s is None:
+            timeout_s = timeout_from_env()
         self._client = httpx.Client(
             base_url=self.base_url,
             headers={"Accept": "application/json", "User-Agent": "testkase", **headers},
