@@ -22,7 +22,7 @@ from testkase_cli.domain.models import (
     parse_id,
 )
 from testkase_cli.domain.settings import Settings
-from testkase_cli.errors import NotFoundError, RejectedError
+from testkase_cli.errors import NotFoundError, RejectedError, UnreachableError
 from testkase_cli.ports import Tracker
 from testkase_cli.services import outbox
 from testkase_cli.services.report import SyncReport
@@ -219,10 +219,14 @@ class _Sync:
         pushed = {d.ext_id: d for d in self.store.sync.pushed_defects() if d.ext_id}
         queued = self.store.state.queued(include_failed=False)
         updates: dict[int, list[int]] = {}
+        attempted: dict[int, set[str]] = {}
         for item in queued:
             if item.kind in ("defect_update", "comment"):
                 number = parse_id(Kind.DEFECT, item.target) or 0
                 updates.setdefault(number, []).append(item.pk)
+            if item.kind == "defect_update" and item.attempts:
+                fields = item.payload.get("fields") or []
+                attempted.setdefault(number, set()).update(str(f) for f in fields)
         if not pushed:
             return
         remote: dict[str, RemoteIssue] = {}
@@ -249,11 +253,22 @@ class _Sync:
                     raise NotFoundError(
                         f"the tracker issue {defect.ext_key} of {defect.id} is gone"
                     )
-                self._defect(defect, issue, pushed_as, updates.get(defect.number, []))
+                self._defect(
+                    defect,
+                    issue,
+                    pushed_as,
+                    updates.get(defect.number, []),
+                    attempted.get(defect.number, set()),
+                )
             except (RejectedError, NotFoundError) as error:
                 self.report.fail(defect.id, error.code, error.message)
                 if not dry_run:
                     self.store.sync.set_sync_error(defect.number, error.message)
+            except UnreachableError as error:
+                if error.code != outbox.UNCERTAIN:
+                    raise
+                # The change stays queued; the next sync compares again and finishes it.
+                self.report.fail(defect.id, error.code, error.message)
         if not dry_run:
             outbox.deliver(self.store, self.tracker, self.settings, self.report, kinds=("comment",))
         self.defects_cursor = newest
@@ -274,13 +289,18 @@ class _Sync:
         issue: RemoteIssue,
         pushed_as: dict[DefectPriority, str],
         finish: list[int],
+        attempted: set[str],
     ) -> None:
+        """`attempted`: fields an earlier sync started to push and did not finish (a lost
+        answer, a workflow walk cut short); the tracker may hold our own partial write
+        there, so the local value is still the one to deliver, not a conflict."""
         local_view = self._local_view(defect, pushed_as)
         remote_view = {"priority": issue.priority or "", "status": issue.status}
         base = {"priority": defect.base_priority, "status": defect.base_status}
         new_local: dict[str, str] = {}
         new_base: dict[str, str] = {}
         pulled = False
+        marked = False
         for field in ("priority", "status"):
             remote_changed = _norm(remote_view[field]) != _norm(base[field])
             local_changed = _norm(local_view[field]) != _norm(base[field])
@@ -291,22 +311,28 @@ class _Sync:
                 if _norm(local_view[field]) == _norm(remote_view[field]):
                     new_base[field] = remote_view[field]
                     continue
-                take_remote = self._remote_wins(defect, issue)
-                self.report.defects["conflicts"] += 1
-                self.report.conflicts.append(
-                    {
-                        "item": defect.id,
-                        "field": field,
-                        "local": local_view[field],
-                        "tracker": remote_view[field],
-                        "kept": "tracker" if take_remote else "local",
-                    }
-                )
+                take_remote = field not in attempted and self._remote_wins(defect, issue)
+                if field not in attempted:
+                    self.report.defects["conflicts"] += 1
+                    self.report.conflicts.append(
+                        {
+                            "item": defect.id,
+                            "field": field,
+                            "local": local_view[field],
+                            "tracker": remote_view[field],
+                            "kept": "tracker" if take_remote else "local",
+                        }
+                    )
             if take_remote:
                 new_local[field] = self._from_remote(field, defect, issue, pushed_as)
                 new_base[field] = remote_view[field]
                 pulled = True
             else:
+                if not self.dry_run and not marked:
+                    for pk in finish:
+                        if self._is_update(pk):
+                            self.store.state.mark_attempt(pk)
+                    marked = True
                 self._push_field(field, defect, issue)
                 new_base[field] = local_view[field]
         if pulled:
