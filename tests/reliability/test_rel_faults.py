@@ -106,3 +106,16 @@ def test_after_a_fault_one_more_sync_is_consistent(
     monkeypatch.delenv("TESTKASE_HTTP_TIMEOUT", raising=False)
     monkeypatch.setenv("TESTKASE_RETRY_BUDGET", "5")
     check_consistent(tracker, session)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+@pytest.mark.parametrize("tracker", ["jira-cloud"], indirect=True)
+def test_a_5xx_on_a_search_sent_as_post_is_retried_like_a_read(
+    tracker: Tracker, status: int
+) -> None:
+    """Jira Cloud's search and bulkfetch are POSTs that change nothing: a 502/504 there
+    is retried within the budget, not reported as a write that may have been applied."""
+    tracker.faults(error_burst=2, error_status=status)
+    done = tracker.sync("--full")
+    assert done["exit"] == 0, done
+    assert done["requirements"]["created"] == 12

@@ -165,9 +165,14 @@ class Funnel:
         json: Any = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
         listing: bool = False,
+        idempotent: bool = False,
     ) -> httpx.Response:
-        """Send one logical request; return the response when its status is in `ok`."""
+        """Send one logical request; return the response when its status is in `ok`.
+
+        `idempotent` marks a POST that changes nothing (a search sent as POST): it is
+        retried like a GET, and its failures are never uncertain writes."""
         method = method.upper()
+        safe = idempotent or method in SAFE_METHODS
         started = time.monotonic()
         waited = 0.0
         attempt = 0
@@ -177,16 +182,16 @@ class Funnel:
             try:
                 response = self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException as exc:
-                retry, delay = self._after_transport_error(method, attempt, sent=True)
+                retry, delay = self._after_transport_error(safe, attempt, sent=True)
                 if not retry:
-                    raise self._transport_error(method, path, exc, sent=True) from exc
+                    raise self._transport_error(method, path, exc, sent=True, safe=safe) from exc
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
-                retry, delay = self._after_transport_error(method, attempt, sent=sent)
+                retry, delay = self._after_transport_error(safe, attempt, sent=sent)
                 if not retry:
-                    raise self._transport_error(method, path, exc, sent=sent) from exc
+                    raise self._transport_error(method, path, exc, sent=sent, safe=safe) from exc
             except httpx.HTTPError as exc:
-                raise self._transport_error(method, path, exc, sent=True) from exc
+                raise self._transport_error(method, path, exc, sent=True, safe=safe) from exc
             else:
                 log.debug(
                     "%s %s -> %s (%.0f ms)",
@@ -197,9 +202,9 @@ class Funnel:
                 )
                 if response.status_code in ok:
                     return response
-                retry, delay = self._after_status(method, attempt, response)
+                retry, delay = self._after_status(safe, attempt, response)
                 if not retry:
-                    raise self._status_error(method, response)
+                    raise self._status_error(safe, method, response)
             if waited + delay > self.policy.budget_s:
                 raise UnreachableError(
                     f"the tracker kept failing {method} {path} past the retry budget "
@@ -214,34 +219,32 @@ class Funnel:
         ceiling = min(self.policy.cap_s, self.policy.base_s * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
 
-    def _after_transport_error(
-        self, method: str, attempt: int, *, sent: bool
-    ) -> tuple[bool, float]:
+    def _after_transport_error(self, safe: bool, attempt: int, *, sent: bool) -> tuple[bool, float]:
         if attempt >= self.policy.attempts:
             return False, 0.0
-        if sent and method not in SAFE_METHODS:
+        if sent and not safe:
             return False, 0.0
         return True, self._backoff(attempt)
 
     def _after_status(
-        self, method: str, attempt: int, response: httpx.Response
+        self, safe: bool, attempt: int, response: httpx.Response
     ) -> tuple[bool, float]:
         status = response.status_code
         if status not in RETRYABLE_STATUS or attempt >= self.policy.attempts:
             return False, 0.0
         asked = retry_after_seconds(response)
         not_processed = status == 429 or (status == 503 and asked is not None)
-        if method not in SAFE_METHODS and not not_processed:
+        if not safe and not not_processed:
             return False, 0.0
         if asked is not None:
             return True, asked + random.uniform(0, min(1.0, self.policy.base_s))  # noqa: S311
         return True, self._backoff(attempt)
 
     def _transport_error(
-        self, method: str, path: str, exc: httpx.HTTPError, *, sent: bool
+        self, method: str, path: str, exc: httpx.HTTPError, *, sent: bool, safe: bool
     ) -> KaseError:
         what = type(exc).__name__
-        if sent and method not in SAFE_METHODS:
+        if sent and not safe:
             return UncertainWriteError(
                 f"no answer from the tracker to {method} {path} ({what}); it may have been applied",
                 hint="run the command again: testkase looks for the earlier attempt first",
@@ -251,9 +254,9 @@ class Funnel:
             hint="check the URL, your network or VPN, and that the instance is up",
         )
 
-    def _status_error(self, method: str, response: httpx.Response) -> KaseError:
+    def _status_error(self, safe: bool, method: str, response: httpx.Response) -> KaseError:
         status = response.status_code
-        if method not in SAFE_METHODS and status in (500, 502, 504):
+        if not safe and status in (500, 502, 504):
             return UncertainWriteError(
                 f"the tracker answered {status} to {method} {response.request.url.path}; "
                 "the write may have been applied",

@@ -61,7 +61,9 @@ class CloudSearch:
             body["nextPageToken"] = token
         if properties:
             body["properties"] = list(properties)
-        response = self.http.request("POST", f"{self.api}/search/jql", json=body, listing=True)
+        response = self.http.request(
+            "POST", f"{self.api}/search/jql", json=body, listing=True, idempotent=True
+        )
         data: dict[str, Any] = response.json()
         return data
 
@@ -84,7 +86,9 @@ class CloudSearch:
         body: dict[str, Any] = {"issueIdsOrKeys": list(refs), "fields": list(fields)}
         if properties:
             body["properties"] = list(properties)
-        response = self.http.request("POST", f"{self.api}/issue/bulkfetch", json=body, listing=True)
+        response = self.http.request(
+            "POST", f"{self.api}/issue/bulkfetch", json=body, listing=True, idempotent=True
+        )
         issues: list[Issue] = response.json().get("issues", [])
         return issues
 
