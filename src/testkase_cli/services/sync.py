@@ -198,8 +198,8 @@ class _Sync:
             ExternalState.DELETED: [],
             ExternalState.LEFT_FILTER: [],
         }
-        for linked in self.store.sync.linked_requirements():
-            if linked.ext_id in ids or linked.state != ExternalState.LINKED.value:
+        for linked in self.store.sync.linked_requirements(excluding=ids):
+            if linked.state != ExternalState.LINKED.value:
                 continue
             current = self.tracker.get_issue(linked.ext_ref)
             if current is None:

@@ -6,7 +6,7 @@ Each public method is one transaction. Upserts are keyed by the tracker's immuta
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -232,24 +232,31 @@ class SyncRepo:
         session.flush()
         return start
 
-    def linked_requirements(self) -> list[LinkedRequirement]:
+    def linked_requirements(self, *, excluding: Container[str] = ()) -> list[LinkedRequirement]:
+        """Requirements linked to a tracker issue (or left out by the filter), except those
+        whose issue id is in `excluding`: rows are streamed, so the issues a full sync
+        just saw cost no memory however large the store."""
+        columns = (
+            col(RequirementRow.number),
+            col(RequirementRow.ext_id),
+            col(RequirementRow.ext_ref),
+            col(RequirementRow.ext_key),
+            col(RequirementRow.ext_state),
+        )
+        stmt = sa_select(*columns).where(
+            col(RequirementRow.project) == self.project,
+            col(RequirementRow.ext_id).is_not(None),
+            col(RequirementRow.ext_state).in_(
+                [ExternalState.LINKED.value, ExternalState.LEFT_FILTER.value]
+            ),
+        )
         with Session(self.engine) as session:
-            rows = session.execute(
-                sa_select(
-                    col(RequirementRow.number),
-                    col(RequirementRow.ext_id),
-                    col(RequirementRow.ext_ref),
-                    col(RequirementRow.ext_key),
-                    col(RequirementRow.ext_state),
-                ).where(
-                    col(RequirementRow.project) == self.project,
-                    col(RequirementRow.ext_id).is_not(None),
-                    col(RequirementRow.ext_state).in_(
-                        [ExternalState.LINKED.value, ExternalState.LEFT_FILTER.value]
-                    ),
-                )
-            ).all()
-        return [LinkedRequirement(n, i or "", r or "", k or "", s or "") for n, i, r, k, s in rows]
+            rows = session.execute(stmt.execution_options(yield_per=2_000))
+            return [
+                LinkedRequirement(n, i or "", r or "", k or "", s or "")
+                for n, i, r, k, s in rows
+                if i not in excluding
+            ]
 
     def mark_gone(self, numbers: Iterable[int], state: ExternalState) -> int:
         numbers = list(numbers)
