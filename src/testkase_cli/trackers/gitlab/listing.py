@@ -44,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from testkase_cli.errors import UnreachableError
 from testkase_cli.trackers.gitlab.mapper import format_since, parse_time
 
 Item = dict[str, Any]
@@ -61,7 +62,26 @@ AHEAD = 12
 
 
 def updated(item: Item) -> datetime:
-    return parse_time(str(item["updated_at"]))
+    raw = item.get("updated_at") if isinstance(item, dict) else None
+    try:
+        if isinstance(raw, str):
+            return parse_time(raw)
+    except ValueError:
+        pass
+    raise UnreachableError(
+        f"GitLab listed an issue without a readable updated_at ({str(raw)[:40]!r})",
+        hint="nothing was changed; check for a proxy in front of GitLab",
+        code="malformed_response",
+    )
+
+
+def before(items: list[Item], limit: datetime) -> list[Item]:
+    """The items updated before `limit`; a page is sorted by `updated_at`, so only its
+    tail needs reading."""
+    end = len(items)
+    while end and updated(items[end - 1]) >= limit:
+        end -= 1
+    return items if end == len(items) else items[:end]
 
 
 def floor_second(moment: datetime) -> datetime:
@@ -83,7 +103,7 @@ class Segment:
     totals: set[int | None] = field(default_factory=set)
     fetched: int = 0
     first: Future[httpx.Response] | None = None
-    yielded: set[str] = field(default_factory=set)
+    yielded: set[object] = field(default_factory=set)  # issue ids as GitLab sent them
 
     def total(self) -> int | None:
         """X-Total of the first page once it is in, without waiting."""
@@ -169,7 +189,7 @@ class IssueListing:
             yield from items
             return
         lo = floor_second(updated(items[-1]))
-        yield from (item for item in items if updated(item) < lo)
+        yield from before(items, lo)
         newest = self._query(lo, None, per_page=1, sort="desc")
         found = self._decode(newest)
         end = floor_second(updated(found[0])) - SETTLE if found else lo
@@ -260,9 +280,10 @@ class IssueListing:
             segment.totals.add(None)
             return
         segment.totals.add(total_of(response))
-        for item in self._decode(response):
-            if updated(item) < segment.hi and str(item.get("id")) not in segment.yielded:
-                segment.yielded.add(str(item.get("id")))
+        yielded = segment.yielded
+        for item in before(self._decode(response), segment.hi):
+            if item.get("id") not in yielded:
+                yielded.add(item.get("id"))
                 yield item
 
     def _settle(self, segment: Segment) -> Iterator[Item]:
@@ -272,36 +293,31 @@ class IssueListing:
             yield from self._walk(segment.lo, segment.hi, segment.yielded)
         segment.yielded.clear()
 
-    def _walk(self, lo: datetime | None, hi: datetime | None, skip: set[str]) -> Iterator[Item]:
+    def _walk(self, lo: datetime | None, hi: datetime | None, skip: set[object]) -> Iterator[Item]:
         """Exact under any change: first pages only, each from the second where the last
         one ended. Issues in `skip` were yielded already."""
         while hi is None or lo is None or lo < hi:
             response = self._query(lo, hi)
             items = self._decode(response)
             if not has_next(response):
-                yield from (
-                    item
-                    for item in items
-                    if (hi is None or updated(item) < hi) and str(item.get("id")) not in skip
-                )
+                kept = items if hi is None else before(items, hi)
+                yield from (item for item in kept if item.get("id") not in skip)
                 return
             cut = floor_second(updated(items[-1]))
             if lo is not None and cut <= lo:
                 yield from self._second(lo, skip)
                 lo += SECOND
                 continue
-            yield from (
-                item for item in items if updated(item) < cut and str(item.get("id")) not in skip
-            )
+            yield from (item for item in before(items, cut) if item.get("id") not in skip)
             lo = cut
 
-    def _second(self, lo: datetime, skip: set[str]) -> Iterator[Item]:
+    def _second(self, lo: datetime, skip: set[object]) -> Iterator[Item]:
         """More than a page of issues updated within one second: its offset pages."""
         page = 1
         while True:
             response = self._query(lo, lo + SECOND, page=page)
-            for item in self._decode(response):
-                if updated(item) < lo + SECOND and str(item.get("id")) not in skip:
+            for item in before(self._decode(response), lo + SECOND):
+                if item.get("id") not in skip:
                     yield item
             if not has_next(response):
                 return
