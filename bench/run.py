@@ -6,7 +6,12 @@
 Each run uses a fresh emulator process (`testkase sandbox serve`) with the given latency
 per request, a fresh SQLite store, and measures the `testkase sync` process itself: wall
 time, CPU time, peak RSS, and the requests it reports. The baseline (bench/baseline.py)
-pages one request after another and upserts one issue per transaction.
+pages one request after another and upserts one issue per transaction. After the syncs,
+`testkase req list --json` runs over the synced store, and `testkase --help` once.
+
+The tool runs as installed: byte-compiled (a temporary PYTHONPYCACHEPREFIX, warmed up
+first), whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode-cache compiles every module
+from source in every process instead. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -28,6 +33,18 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "sandbox-token"
 EMAIL = "tester@example.com"
 PROJECT = {"jira": "PROJ", "gitlab": "demo/web"}
+
+
+PYCACHE = Path(tempfile.mkdtemp(prefix="testkase-bench-pycache-"))
+REPEAT_LOCAL = 3  # --help and req list: the median of this many runs
+
+
+def tool_env(extra: dict[str, str], *, bytecode: bool) -> dict[str, str]:
+    env = {**os.environ, **extra}
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
 
 
 @dataclass
@@ -95,15 +112,15 @@ class Emulator:
         self.process.wait(timeout=30)
 
 
-def workspace(flavor: str, url: str) -> tuple[Path, dict[str, str]]:
+def workspace(flavor: str, url: str, *, bytecode: bool) -> tuple[Path, dict[str, str]]:
     root = Path(tempfile.mkdtemp(prefix="testkase-bench-"))
-    env = {
-        **os.environ,
+    extra = {
         "TESTKASE_TOKEN": TOKEN,
         "TESTKASE_CONFIG": str(root / "testkase.toml"),
         "TESTKASE_DB": str(root / "store.db"),
         "NO_COLOR": "1",
     }
+    env = tool_env(extra, bytecode=bytecode)
     platform, _, variant = flavor.partition("-")
     cli = [sys.executable, "-m", "testkase_cli"]
     subprocess.run(
@@ -118,17 +135,29 @@ def workspace(flavor: str, url: str) -> tuple[Path, dict[str, str]]:
     return root, env
 
 
-def bench_one(flavor: str, size: int, latency_ms: int, baseline: bool) -> list[Measure]:
+def median_run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[str, float, float, float]:
+    """The run with the median wall time of REPEAT_LOCAL runs."""
+    runs = sorted((measured(cmd, env, cwd) for _ in range(REPEAT_LOCAL)), key=lambda r: r[1])
+    return runs[len(runs) // 2]
+
+
+def bench_one(
+    flavor: str, size: int, latency_ms: int, baseline: bool, *, bytecode: bool
+) -> list[Measure]:
     emulator = Emulator(flavor, latency_ms)
     results = []
     try:
         emulator.seed(size)
-        root, env = workspace(flavor, emulator.url)
+        root, env = workspace(flavor, emulator.url, bytecode=bytecode)
         cli = [sys.executable, "-m", "testkase_cli", "sync", "--json"]
         for run in ("full", "no-change"):
             out, wall, cpu, rss = measured(cli, env, root)
             report = json.loads(out)
             results.append(Measure(flavor, size, run, report["requests"], wall, cpu, rss))
+        listing = [sys.executable, "-m", "testkase_cli", "req", "list", "--json"]
+        out, wall, cpu, rss = median_run(listing, env, root)
+        listed = len(json.loads(out))
+        results.append(Measure(flavor, size, "req list --json", listed, wall, cpu, rss))
         if baseline:
             cmd = [
                 sys.executable,
@@ -151,6 +180,7 @@ def bench_one(flavor: str, size: int, latency_ms: int, baseline: bool) -> list[M
 
 def table(rows: list[Measure]) -> str:
     head = ["flavour", "issues", "run", "requests", "wall s", "cpu s", "peak RSS MB", "vs base"]
+    # For `req list --json` the requests column holds the requirements listed.
     lines = []
     base = {(r.flavor, r.issues): r.wall_s for r in rows if r.run == "baseline full"}
     for r in rows:
@@ -160,7 +190,7 @@ def table(rows: list[Measure]) -> str:
         lines.append(
             [
                 r.flavor,
-                f"{r.issues:,}",
+                f"{r.issues:,}" if r.issues else "-",
                 r.run,
                 str(r.requests),
                 f"{r.wall_s:.2f}",
@@ -187,14 +217,30 @@ def main() -> None:
         default=10_000,
         help="run the sequential baseline up to this size",
     )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="compile testkase from source in every process, as PYTHONDONTWRITEBYTECODE=1 does",
+    )
     args = parser.parse_args()
+    bytecode = not args.no_bytecode_cache
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
-    rows: list[Measure] = []
+    help_cmd = [sys.executable, "-m", "testkase_cli", "--help"]
+    help_env = tool_env({"NO_COLOR": "1"}, bytecode=bytecode)
+    measured(help_cmd, help_env, HERE)  # warms the bytecode cache
+    _, wall, cpu, rss = median_run(help_cmd, help_env, HERE)
+    rows: list[Measure] = [Measure("-", 0, "testkase --help", "-", wall, cpu, rss)]
     for size in (int(s) for s in args.sizes.split(",")):
         for flavor in args.flavors.split(","):
             print(f"... {flavor} {size:,} issues", file=sys.stderr, flush=True)
-            rows += bench_one(flavor, size, args.latency_ms, size <= args.baseline_max)
-    print(f"latency {args.latency_ms} ms per request, SQLite store, {os.cpu_count()} cores")
+            rows += bench_one(
+                flavor, size, args.latency_ms, size <= args.baseline_max, bytecode=bytecode
+            )
+    cache = "byte-compiled" if bytecode else "compiled from source in every process"
+    print(
+        f"latency {args.latency_ms} ms per request, SQLite store, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}, testkase {cache}"
+    )
     print(table(rows))
 
 
