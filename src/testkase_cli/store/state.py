@@ -41,7 +41,6 @@ class QueuedWrite:
     attempts: int
     state: str
     last_error: str | None
-    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,6 @@ class SyncState:
                 attempts=r.attempts,
                 state=r.state,
                 last_error=r.last_error,
-                updated_at=maybe_utc(r.updated_at) or _now(),
             )
             for r in rows
         ]
