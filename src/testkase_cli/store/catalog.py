@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from testkase_cli.domain.models import (
@@ -42,13 +42,12 @@ from testkase_cli.domain.models import (
     parse_id,
 )
 from testkase_cli.errors import KaseError, NotFoundError, StoreError
-from testkase_cli.store import convert
+from testkase_cli.store import convert, counters
 from testkase_cli.store.tables import (
     AttachmentRow,
     CaseRequirementRow,
     CaseRow,
     CommentRow,
-    CounterRow,
     CycleRow,
     DefectRequirementRow,
     DefectRow,
@@ -84,23 +83,7 @@ class Catalog:
                 raise StoreError(f"the store refused the change: {first}") from exc
 
     def _next(self, session: Session, kind: Kind) -> int:
-        stmt = (
-            select(CounterRow)
-            .where(CounterRow.project == self.project, CounterRow.kind == kind.value)
-            .with_for_update()
-        )
-        row = session.exec(stmt).first()
-        if row is None:
-            row = CounterRow(project=self.project, kind=kind.value, last=0)
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
-            except IntegrityError:
-                row = session.exec(stmt).one()
-        row.last += 1
-        session.add(row)
-        return row.last
+        return counters.reserve(session, self.project, kind) + 1
 
     def enqueue(self, session: Session, items: Sequence[Outgoing]) -> None:
         stamp = now_utc()

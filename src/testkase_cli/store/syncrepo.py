@@ -26,10 +26,10 @@ from testkase_cli.domain.models import (
     Source,
     format_id,
 )
+from testkase_cli.store import counters
 from testkase_cli.store.convert import maybe_utc, stored, utc
 from testkase_cli.store.tables import (
     CommentRow,
-    CounterRow,
     DefectRow,
     OutboxRow,
     RequirementRow,
@@ -219,18 +219,7 @@ class SyncRepo:
 
     def _reserve(self, session: Session, kind: Kind, count: int) -> int:
         """Reserve `count` numbers; returns the last number used before them."""
-        row = session.exec(
-            select(CounterRow)
-            .where(CounterRow.project == self.project, CounterRow.kind == kind.value)
-            .with_for_update()
-        ).first()
-        if row is None:
-            row = CounterRow(project=self.project, kind=kind.value, last=0)
-        start = row.last
-        row.last += count
-        session.add(row)
-        session.flush()
-        return start
+        return counters.reserve(session, self.project, kind, count)
 
     def linked_requirements(self, *, excluding: Container[str] = ()) -> list[LinkedRequirement]:
         """Requirements linked to a tracker issue (or left out by the filter), except those
