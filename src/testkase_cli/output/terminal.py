@@ -42,7 +42,9 @@ class Terminal:
         return sys.stdin.isatty() and sys.stdout.isatty()
 
     def data(self, payload: Any) -> None:
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        """One JSON document: indented for a person, compact (and fast) for a pipe."""
+        indent = 2 if sys.stdout.isatty() else None
+        sys.stdout.write(json.dumps(payload, indent=indent, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
     def line(self, text: str) -> None:
