@@ -57,8 +57,8 @@ SEGMENT = 8_000  # issues per closed segment aimed at, well under COUNTED
 PROBES = 5  # offset probes per planning round: offsets up to 40,000 < the 50,000 cap
 SETTLE = timedelta(seconds=5)
 SECOND = timedelta(seconds=1)
-WORKERS = 4
-AHEAD = 12
+WORKERS = 8
+AHEAD = 24
 
 
 def updated(item: Item) -> datetime:
