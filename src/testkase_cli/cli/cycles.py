@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from testkase_cli.cli.requirements import _title
 from testkase_cli.domain.models import CycleStatus, DefectPriority, Result
 from testkase_cli.errors import UsageError
 from testkase_cli.output import serialize
+
+if TYPE_CHECKING:
+    from testkase_cli.services.link import LinkReport
 
 app = typer.Typer(help="Test cycles: add, list, show, edit, delete.", no_args_is_help=True)
 
@@ -168,11 +171,9 @@ def unlink(
     _link_result(env, report, as_json=as_json, verb="unlinked")
 
 
-def _link_result(env: AppContext, report: object, *, as_json: bool, verb: str) -> None:
+def _link_result(env: AppContext, report: LinkReport, *, as_json: bool, verb: str) -> None:
     from testkase_cli.cli.tracker import drain_after_change
-    from testkase_cli.services.link import LinkReport
 
-    assert isinstance(report, LinkReport)
     terminal = env.terminal(as_json=as_json)
     delivered = drain_after_change(env, terminal) if report.queued else None
     if as_json:

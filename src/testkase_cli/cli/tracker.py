@@ -13,6 +13,8 @@ from testkase_cli.errors import AuthError, RejectedError, UsageError
 from testkase_cli.output.terminal import Terminal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from testkase_cli.domain.models import ConnectionSettings, Defect
     from testkase_cli.ports import Tracker
     from testkase_cli.secrets import Token
@@ -63,7 +65,9 @@ def push_defects(env: AppContext, terminal: Terminal, refs: list[str]) -> list[D
 
     tracker = open_connected(env)
     try:
-        defects, report = service.push(env.settings(), env.store(), tracker, refs)
+        defects, report = service.push(
+            env.settings(), env.store(), tracker, refs, on_wait=_waiting(env, terminal)
+        )
     finally:
         tracker.close()
     _raise_for_errors(report)
@@ -85,13 +89,23 @@ def drain_after_change(env: AppContext, terminal: Terminal) -> bool:
         return False
     report = SyncReport(project=env.settings().project, platform=tracker.platform, mode="link")
     try:
-        outbox.deliver(env.store(), tracker, env.settings(), report, kinds=("link_comment",))
+        with outbox.sending(env.store(), on_wait=_waiting(env, terminal)):
+            outbox.deliver(env.store(), tracker, env.settings(), report, kinds=("link_comment",))
     except KaseError as error:
         terminal.warn(f"{error.message}; the comment stays queued for the next sync")
         return False
     finally:
         tracker.close()
     return report.comments["pushed"] > 0 and not report.errors
+
+
+def _waiting(env: AppContext, terminal: Terminal) -> Callable[[], None]:
+    project = env.settings().project
+
+    def notice() -> None:
+        terminal.info(f"waiting for the running sync of project {project} to finish")
+
+    return notice
 
 
 def _raise_for_errors(report: SyncReport) -> None:
@@ -184,7 +198,7 @@ def _check_url(url: str) -> None:
         )
 
 
-def _read_token(token_stdin: bool, terminal: Terminal) -> Token:
+def _read_token(token_stdin: bool) -> Token:
     from testkase_cli.secrets import Token, from_env
 
     if token_stdin:
@@ -218,7 +232,7 @@ def _connect(
 
     env = AppContext.of(ctx)
     terminal = env.terminal(as_json=as_json)
-    token = _read_token(token_stdin, terminal)
+    token = _read_token(token_stdin)
     secrets = KeyringSecrets()
     if token.source != "environment" and not secrets.available():
         raise AuthError("no usable keyring backend to store the token in", hint=NO_BACKEND_HINT)

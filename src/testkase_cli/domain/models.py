@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
@@ -92,6 +92,13 @@ class Kind(StrEnum):
     CYCLE = "CY"
     EXECUTION = "EX"
     DEFECT = "DEF"
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with `Z`, to the second (the JSON timestamp format)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_id(kind: Kind, number: int) -> str:

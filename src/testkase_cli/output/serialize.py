@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from testkase_cli.domain.models import (
@@ -15,13 +14,10 @@ from testkase_cli.domain.models import (
     Kind,
     Requirement,
     format_id,
+    iso_utc,
 )
 
-
-def timestamp(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+timestamp = iso_utc
 
 
 def ids(kind: Kind, numbers: tuple[int, ...]) -> list[str]:

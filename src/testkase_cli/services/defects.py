@@ -12,7 +12,7 @@ from testkase_cli.services.link import new_marker
 if TYPE_CHECKING:
     from testkase_cli.store.catalog import Catalog
 
-TRACKED_FIELDS = ("title", "priority", "status")
+TRACKED_FIELDS = ("priority", "status")
 
 
 def _pushed(settings: Settings, defect: Defect) -> bool:
@@ -36,11 +36,7 @@ def edit(catalog: Catalog, settings: Settings, ref: str, changes: dict[str, str]
 
 
 def tracked_fields_changed(current: Defect, changes: dict[str, str]) -> bool:
-    values = {
-        "title": current.title,
-        "priority": current.priority.value,
-        "status": current.status.value,
-    }
+    values = {"priority": current.priority.value, "status": current.status.value}
     return any(key in values and values[key] != value for key, value in changes.items())
 
 

@@ -6,10 +6,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from testkase_cli.domain import mapping
-from testkase_cli.domain.models import DefectStatus
+from testkase_cli.domain.models import DefectStatus, iso_utc
 from testkase_cli.domain.settings import Settings
 from testkase_cli.errors import KaseError
-from testkase_cli.output.serialize import timestamp
 from testkase_cli.ports import Tracker
 
 if TYPE_CHECKING:
@@ -66,8 +65,8 @@ def collect(settings: Settings, store: Store, database_url: str) -> dict[str, An
             "issue_type": conn.issue_type,
         },
         "sync": {
-            "last_sync_at": timestamp(cursors.last_sync_at),
-            "last_full_at": timestamp(cursors.last_full_at),
+            "last_sync_at": iso_utc(cursors.last_sync_at),
+            "last_full_at": iso_utc(cursors.last_full_at),
             "last_summary": cursors.last_summary,
         },
         "queue": store.state.queue_counts(),
