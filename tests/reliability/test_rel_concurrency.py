@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import pytest
 from tests.cli.conftest import PG_URL, _postgres_available
-from tests.e2e.conftest import connect_args
-from tests.reliability.conftest import LONG
+from tests.e2e.conftest import FLAVORS, connect_args
+from tests.reliability.conftest import LONG, Tracker
 
 from testkase_cli.cli.sandbox import SANDBOX_TOKEN, build
 from testkase_cli.sandbox.core import Server
@@ -184,3 +184,38 @@ def test_two_syncs_sharing_a_postgres_store(pg_tracker: httpx.Client, wait: bool
     assert all(n == 1 for n in ext.values()), ext
     assert sum(created) == len(reqs) == 12
     assert len({r["id"] for r in reqs}) == len(reqs)
+
+
+PUSH_RACES = [
+    (flavor, rival)
+    for flavor in (FLAVORS if LONG else ["gitlab"])
+    for rival in (["push", "sync"] if LONG else ["push"])
+]
+
+
+@pytest.mark.parametrize(("tracker", "rival"), PUSH_RACES, indirect=["tracker"])
+def test_racing_pushes_create_one_tracker_issue_per_defect(tracker: Tracker, rival: str) -> None:
+    """`push --all` from two processes at once (or racing a sync that sends the same
+    queued pushes): each defect still becomes exactly one tracker issue."""
+    assert tracker.sync()["exit"] == 0
+    for n in range(4):
+        assert tracker.cli("defect", "add", f"Raced {n}").code == 0
+    if rival == "sync":
+        tracker.faults(error_burst=1_000)  # queue the pushes: the tracker is down
+        tracker.cli("push", "--all")
+        tracker.faults(error_burst=0)
+    tracker.faults(latency_ms=60)  # long enough for the two to overlap
+    first = tracker.subprocess("push", "--all", "--json")
+    second = tracker.subprocess(*(["push", "--all"] if rival == "push" else ["sync"]), "--json")
+    outcomes = [first.communicate(timeout=120), second.communicate(timeout=120)]
+    codes = [first.returncode, second.returncode]
+    print("exit codes:", codes, [err for _, err in outcomes])
+    assert set(codes) <= {0, 75}, outcomes
+    tracker.faults(latency_ms=0)
+    assert tracker.sync()["exit"] == 0
+    titles = Counter(i["title"] for i in tracker.defects_in_tracker())
+    assert titles == Counter(f"Raced {n}" for n in range(4)), titles
+    local = tracker.cli("defect", "list", "--json").json
+    assert sorted(d["external"]["id"] for d in local) == sorted(
+        i["id"] for i in tracker.defects_in_tracker()
+    )

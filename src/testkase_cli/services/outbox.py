@@ -7,6 +7,9 @@ looked for by its marker, so a lost response, a timeout or a kill never writes t
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +24,13 @@ from testkase_cli.domain.models import (
     parse_id,
 )
 from testkase_cli.domain.settings import Settings
-from testkase_cli.errors import KaseError, NotFoundError, RejectedError, UnreachableError
+from testkase_cli.errors import (
+    KaseError,
+    LockedError,
+    NotFoundError,
+    RejectedError,
+    UnreachableError,
+)
 from testkase_cli.ports import Tracker
 from testkase_cli.services.report import SyncReport
 
@@ -31,6 +40,29 @@ if TYPE_CHECKING:
     from testkase_cli.store.syncrepo import DefectState
 
 UNCERTAIN = "uncertain_write"
+WAIT_POLL_S = 0.5
+
+
+@contextmanager
+def sending(store: Store, *, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the project's sync lock while sending queued writes outside a sync.
+
+    Two processes sending at once would both see a write unsent and both send it (two
+    tracker issues for one defect, a comment twice); with the lock one waits for the
+    other, then finds the write done. `on_wait` is called once when it has to wait."""
+    while True:
+        try:
+            owner = store.state.acquire()
+            break
+        except LockedError:
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
+            time.sleep(WAIT_POLL_S)
+    try:
+        yield
+    finally:
+        store.state.release(owner)
 
 
 def stub_issue(issue_id: str, ref: str, key: str, url: str = "") -> RemoteIssue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from testkase_cli.domain.models import Defect, Kind, parse_id
@@ -17,9 +18,15 @@ if TYPE_CHECKING:
 
 
 def push(
-    settings: Settings, store: Store, tracker: Tracker, refs: list[str]
+    settings: Settings,
+    store: Store,
+    tracker: Tracker,
+    refs: list[str],
+    *,
+    on_wait: Callable[[], None] | None = None,
 ) -> tuple[list[Defect], SyncReport]:
-    """Push each defect (already pushed ones are reported as they are)."""
+    """Push each defect (already pushed ones are reported as they are), holding the
+    project's sync lock (waiting for a running sync or push; `on_wait` says so)."""
     numbers = []
     for ref in refs:
         number = parse_id(Kind.DEFECT, ref)
@@ -28,11 +35,12 @@ def push(
         numbers.append(store.catalog.get_defect(ref).number)
     report = SyncReport(project=settings.project, platform=tracker.platform, mode="push")
     targets = set()
-    for number in numbers:
-        store.sync.prepare_push(number, new_marker())
-        targets.add(f"DEF-{number}")
-    outbox.deliver(store, tracker, settings, report, targets=targets, kinds=("push",))
-    outbox.deliver(store, tracker, settings, report, targets=targets, kinds=("comment",))
+    with outbox.sending(store, on_wait=on_wait):
+        for number in numbers:
+            store.sync.prepare_push(number, new_marker())
+            targets.add(f"DEF-{number}")
+        outbox.deliver(store, tracker, settings, report, targets=targets, kinds=("push",))
+        outbox.deliver(store, tracker, settings, report, targets=targets, kinds=("comment",))
     report.requests = tracker.requests
     return [store.catalog.get_defect(f"DEF-{n}") for n in numbers], report
 
