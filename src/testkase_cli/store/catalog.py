@@ -207,15 +207,20 @@ class Catalog:
                 select(AttachmentRow).where(col(AttachmentRow.requirement_pk).in_(pks))
             ):
                 attachments[att.requirement_pk].append(att)
+        # .get: a lookup in the defaultdicts would add an empty list per requirement.
+        none: tuple[int, ...] = ()
         result = []
         for row in rows:
-            assert row.pk is not None
+            pk = row.pk
+            assert pk is not None
+            linked, found = cases.get(pk), defects.get(pk)
+            files = attachments.get(pk)
             result.append(
                 convert.requirement(
                     row,
-                    tuple(sorted(cases[row.pk])),
-                    tuple(sorted(defects[row.pk])),
-                    tuple(convert.attachment(a) for a in attachments[row.pk]),
+                    tuple(sorted(linked)) if linked else none,
+                    tuple(sorted(found)) if found else none,
+                    tuple(convert.attachment(a) for a in files) if files else (),
                 )
             )
         return result
