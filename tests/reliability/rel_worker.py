@@ -1,12 +1,14 @@
-"""A worker process for the concurrency tests: runs testkase commands in a loop.
+"""A worker process for the concurrency and kill tests: runs testkase commands in a loop.
 
     python rel_worker.py START_AT ROUNDS PREFIX [delete]
+    python rel_worker.py run '[["link", "TC-1", "REQ-1"], ...]'
 
-Waits until the wall clock reaches START_AT (so every worker starts together), then
-runs `req add` ROUNDS times (and, with `delete`, deletes every other requirement it
-added and adds as many again). Each command runs through the real entry point
-(`testkase_cli.cli.app.main`) in this process; one JSON line per command goes to stdout:
-{"args": [...], "code": n, "out": "...", "err": "..."}.
+The first form waits until the wall clock reaches START_AT (so every worker starts
+together), then runs `req add` ROUNDS times (and, with `delete`, deletes every other
+requirement it added and adds as many again). The second runs the given commands one
+after the other (a kill -9 can then land anywhere among them). Each command runs through
+the real entry point (`testkase_cli.cli.app.main`) in this process; one JSON line per
+command goes to stdout: {"args": [...], "code": n, "out": "...", "err": "..."}.
 """
 
 from __future__ import annotations
@@ -54,4 +56,8 @@ def work(start_at: float, rounds: int, prefix: str, delete: bool) -> None:
 
 
 if __name__ == "__main__":
-    work(float(sys.argv[1]), int(sys.argv[2]), sys.argv[3], "delete" in sys.argv[4:])
+    if sys.argv[1] == "run":
+        for command in json.loads(sys.argv[2]):
+            run(*command)
+    else:
+        work(float(sys.argv[1]), int(sys.argv[2]), sys.argv[3], "delete" in sys.argv[4:])
