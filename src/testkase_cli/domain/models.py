@@ -105,12 +105,17 @@ def format_id(kind: Kind, number: int) -> str:
     return f"{kind.value}-{number}"
 
 
+MAX_NUMBER = 2**63 - 1  # the store's integer column: no id is larger
+
+
 def parse_id(kind: Kind, raw: str) -> int | None:
-    """`TC-12` (any case) -> 12; None when `raw` is not an id of this kind."""
+    """`TC-12` (any case) -> 12; None when `raw` is not an id of this kind (including
+    non-ASCII digits like `TC-²` and numbers no store can hold)."""
     prefix, _, digits = raw.strip().partition("-")
-    if prefix.upper() != kind.value or not digits.isdigit():
+    if prefix.upper() != kind.value or not (digits.isascii() and digits.isdigit()):
         return None
-    return int(digits)
+    number = int(digits)
+    return number if number <= MAX_NUMBER else None
 
 
 @dataclass(frozen=True)
