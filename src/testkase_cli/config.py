@@ -150,14 +150,37 @@ def _connection(doc: Mapping[str, Any], where: str) -> ConnectionSettings | None
 
 
 def check_url(url: str, what: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{what} = {url!r} is not an http(s) URL")
-    if parts.username or parts.password:
+    """An http(s) URL without credentials; a refused URL is never echoed with them."""
+    try:
+        parts = urlsplit(url)
+        credentials = bool(parts.username or parts.password)
+        hostname = parts.hostname
+    except ValueError as exc:  # an invalid port or IPv6 literal
+        raise ConfigError(f"{what} is not a valid URL ({exc})") from exc
+    if credentials:
         raise ConfigError(
             f"{what} contains credentials; they would be stored in clear text",
             hint="remove user:password@ from the URL; the token goes in the keyring",
         )
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise ConfigError(f"{what} = {url!r} is not an http(s) URL")
+
+
+def is_plain_remote_http(url: str) -> bool:
+    """True for http:// (any case) to a host that is not loopback: the token would cross
+    the network unencrypted. `localhost` and 127.0.0.0/8, ::1 literals are loopback."""
+    import ipaddress
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name: only the resolver knows where it goes
 
 
 def _requirement_mapping(mapping: Mapping[str, Any], where: str) -> dict[str, RequirementStatus]:

@@ -182,17 +182,10 @@ def connect_gitlab(
 
 
 def _check_url(url: str) -> None:
-    from urllib.parse import urlsplit
-
-    from testkase_cli.config import check_url
+    from testkase_cli.config import check_url, is_plain_remote_http
 
     check_url(url, "--url")
-    host = urlsplit(url).hostname or ""
-    if (
-        url.startswith("http://")
-        and host not in ("localhost", "::1")
-        and not host.startswith("127.")
-    ):
+    if is_plain_remote_http(url):
         sys.stderr.write(
             f"warning: {url} is plain http: the token would cross the network unencrypted\n"
         )
