@@ -137,23 +137,12 @@ def test_kill_during_import_junit_then_rerun_and_sync_loses_nothing(
     assert len(executions) == PASSING + FAILING, len(executions)
     defects = cli_ok(tracker, "defect", "list", "--json").json
     assert len(defects) == FAILING, [d["title"] for d in defects]
-    if all(d["sync"]["state"] == "local" for d in defects):
-        # Killed after the import committed and before its pushes were queued: the rerun
-        # finds the results imported and pushes nothing. Reported; see the strict xfail
-        # test below, which fails (XPASS) once it is fixed: then drop this branch.
-        pytest.xfail("known bug: a rerun of import junit --push does not push its defects")
     assert all(d["external"] is not None for d in defects), [(d["id"], d["sync"]) for d in defects]
     issues = tracker.defects_in_tracker()
     assert Counter(i["title"] for i in issues) == Counter(d["title"] for d in defects)
     assert sorted(d["external"]["id"] for d in defects) == sorted(i["id"] for i in issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to the import junit owner: the results are imported in one "
-    "transaction and the pushes queued after it, so a run killed in between leaves "
-    "defects that neither the rerun (already imported) nor sync ever pushes",
-)
 @pytest.mark.parametrize("tracker", ["gitlab"], indirect=True)
 def test_rerun_of_an_import_whose_push_never_started_pushes_its_defects(
     tracker: Tracker,

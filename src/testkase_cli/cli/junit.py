@@ -42,7 +42,7 @@ def junit(
             hint="connect first, or import without --push and run testkase push later",
         )
     report = service.run(env.store(), files, cycle, defects=defects)
-    if push and report.defects:
+    if push and (report.defects or report.unpushed):
         report.pushed = _push(env, terminal, report)
     if as_json:
         terminal.data(report.as_json())
@@ -53,7 +53,7 @@ def junit(
 def _push(env: AppContext, terminal: Terminal, report: ImportReport) -> list[Defect]:
     from testkase_cli.cli.tracker import push_defects
 
-    ids = [d.id for d in report.defects]
+    ids = [d.id for d in report.defects] + report.unpushed
     try:
         return push_defects(env, terminal, ids)
     except KaseError as error:

@@ -47,6 +47,7 @@ class ImportReport:
     already_imported: int
     executions: dict[str, int]
     defects: list[Defect]
+    unpushed: list[str] = field(default_factory=list)
     pushed: list[Defect] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -120,6 +121,7 @@ def run(store: Store, paths: list[str], cycle: str, *, defects: bool) -> ImportR
         already_imported=outcome.already_imported,
         executions=counts,
         defects=outcome.defects,
+        unpushed=outcome.unpushed,
     )
 
 

@@ -69,6 +69,8 @@ class ImportOutcome:
     already_imported: int = 0
     executions: list[Execution] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
+    unpushed: list[str] = field(default_factory=list)
+    """Defects of results imported earlier that are not in the tracker yet."""
 
 
 class ImportCatalog(Catalog):
@@ -115,6 +117,8 @@ class ImportCatalog(Catalog):
             matched=len(cases),
             already_imported=len(entries) - len(fresh),
         )
+        if describe is not None and done:
+            outcome.unpushed = self._unpushed(session, cycle_pk, done)
         results = combine([e.case for e in fresh])
         if not results:
             return outcome
@@ -276,6 +280,27 @@ class ImportCatalog(Catalog):
             if parse_id(Kind.CYCLE, ref) is not None:
                 raise
         return self.add_cycle(ref)
+
+    def _unpushed(self, session: Session, cycle_pk: int, prints: set[str]) -> list[str]:
+        """Ids of defects opened by earlier imports of these results, never pushed."""
+        ordered = sorted(prints)
+        numbers: set[int] = set()
+        for start in range(0, len(ordered), CHUNK):
+            runs = select(JunitResultRow.execution_pk).where(
+                JunitResultRow.project == self.project,
+                JunitResultRow.cycle_pk == cycle_pk,
+                col(JunitResultRow.fingerprint).in_(ordered[start : start + CHUNK]),
+            )
+            numbers.update(
+                session.exec(
+                    select(DefectRow.number).where(
+                        DefectRow.project == self.project,
+                        col(DefectRow.execution_pk).in_(runs),
+                        col(DefectRow.ext_id).is_(None),
+                    )
+                )
+            )
+        return [f"{Kind.DEFECT.value}-{n}" for n in sorted(numbers)]
 
     def _known(self, session: Session, cycle_pk: int, prints: set[str]) -> set[str]:
         found: set[str] = set()
