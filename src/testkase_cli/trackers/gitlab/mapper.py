@@ -45,6 +45,8 @@ def escape_commands(text: str) -> str:
 
 
 def unescape_commands(text: str) -> str:
+    if "\\/" not in text:  # the common case, and no line can start with it
+        return text
     return _map_lines(text, lambda line: line[1:] if line.startswith("\\/") else line)
 
 
