@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 OVERLAP = timedelta(minutes=2)
 RECONCILE_EVERY = timedelta(hours=1)
 BATCH = 500
+HEARTBEAT_EVERY_S = 10.0
 Progress = Callable[[str, int], None]
 
 
@@ -126,6 +127,7 @@ class _Sync:
         self.defects_cursor: datetime | None = None
         self.reconciled = False
         self.seen: set[str] | None = None
+        self.beat_at = time.monotonic()  # acquire() just stamped the lock
 
     # -- requirements -----------------------------------------------------------------
 
@@ -174,8 +176,11 @@ class _Sync:
             return UpsertCounts()
         counts = self.store.sync.upsert_requirements(batch, commit=not self.dry_run)
         self.progress("requirements", len(batch))
-        if self.owner is not None:
+        # A heartbeat is a commit of its own: one every HEARTBEAT_EVERY_S is plenty for a
+        # lock that turns stale after two minutes (store/state.py LOCK_STALE_AFTER).
+        if self.owner is not None and time.monotonic() - self.beat_at >= HEARTBEAT_EVERY_S:
             self.store.state.heartbeat(self.owner)
+            self.beat_at = time.monotonic()
         return counts
 
     def _moved(self, issue: RemoteIssue) -> None:
