@@ -33,8 +33,8 @@ from testkase_cli.cli.sandbox import SANDBOX_TOKEN, build
 from testkase_cli.sandbox.core import Server
 
 WORKER = Path(__file__).with_name("rel_worker.py")
-WORKERS = 8 if LONG else 4
-ROUNDS = 25 if LONG else 5
+WORKERS = 8 if LONG else 3
+ROUNDS = 25 if LONG else 4
 
 
 def _testkase(*args: str) -> subprocess.Popen[str]:
@@ -81,7 +81,7 @@ def shared_store(request: pytest.FixtureRequest, isolated_env: Path, monkeypatch
 
 
 def _race_workers(rounds: int, *, delete: bool) -> list[dict[str, Any]]:
-    start_at = time.time() + 1.5  # every worker has imported testkase by then
+    start_at = time.time() + 1.0  # every worker has imported testkase by then
     extra = ["delete"] if delete else []
     workers = [
         subprocess.Popen(

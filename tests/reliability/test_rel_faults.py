@@ -88,7 +88,7 @@ def test_after_a_fault_one_more_sync_is_consistent(
     print(f"seed={seed} flavor={tracker.flavor} kind={kind} faults={faults} timeout={timeout}")
     if timeout:
         monkeypatch.setenv("TESTKASE_HTTP_TIMEOUT", str(timeout))
-    monkeypatch.setenv("TESTKASE_RETRY_BUDGET", "2")
+    monkeypatch.setenv("TESTKASE_RETRY_BUDGET", "1" if timeout else "2")
     tracker.faults(**faults)
     faulted_work(tracker, session)
     print("exit codes under the fault:", session.codes)
