@@ -27,9 +27,11 @@ works the same on instances before 18.3, which ignore `pagination=keyset`.
 
 Each issue comes once, oldest update first, except that an issue changed during the
 listing may come again later, as its newer version (the engine keeps the last one).
-Assumptions: the clocks of GitLab's nodes agree within `SETTLE`; no issue's `updated_at`
-moves backwards (imports with historical timestamps during a listing are not covered);
-more than 100 issues updated within one second are paged by offset within that second.
+Assumptions: within one request GitLab counts (X-Total) before it loads the page, as its
+`paginate` sets the headers before the records are presented (inferred from source); the
+clocks of GitLab's nodes agree within `SETTLE`; no issue's `updated_at` moves backwards
+(imports with historical timestamps during a listing are not covered); more than 100
+issues updated within one second are paged by offset within that second.
 """
 
 from __future__ import annotations
