@@ -30,7 +30,7 @@ from tests.reliability.conftest import LONG, examples, seed_base
 
 from testkase_cli.cli.app import main
 
-EXAMPLES = examples(40, 1000)
+EXAMPLES = examples(30, 1000)
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -289,7 +289,7 @@ def test_tricky_ids_and_values_are_exit_0_2_or_5(
     every command template."""
     combos = [(t, v) for t in ENUM_COMMANDS + ID_COMMANDS for v in TRICKY]
     if not LONG:
-        combos = random.Random(seed_base()).sample(combos, 150)
+        combos = random.Random(seed_base()).sample(combos, 100)
     for template, value in combos:
         TRIED["cli"] += 1
         args = [part.format(value) if part == "{}" else part for part in template]
