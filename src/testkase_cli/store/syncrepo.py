@@ -121,6 +121,10 @@ TRACKED = (
 )
 
 
+CONTENT = tuple(name for name in TRACKED if name != "remote_updated")
+"""What a user sees change; a bare `updated` bump (a comment, our own) is not a change."""
+
+
 def _tracked(item: RequirementUpsert) -> dict[str, Any]:
     """The columns a tracker issue owns, plus its id under `_id`."""
     issue = item.issue
@@ -174,7 +178,7 @@ class SyncRepo:
                 if row is None:
                     inserts.append(wanted)
                     continue
-                changed = any(getattr(row, key) != wanted[key] for key in TRACKED)
+                changed = any(getattr(row, key) != wanted[key] for key in CONTENT)
                 if row.ext_state != ExternalState.LINKED.value:
                     counts.restored += 1
                 elif changed:
