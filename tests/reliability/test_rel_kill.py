@@ -37,11 +37,14 @@ def _cases(runs_per_flavor: int, short: list[tuple[str, int]]) -> list[tuple[str
     return short
 
 
-def _kill_after(process: subprocess.Popen[str], delay: float) -> str:
+def _kill_after(process: subprocess.Popen[str], delay: float, latency_ms: int) -> str:
     time.sleep(delay)
     outcome = "killed" if process.poll() is None else f"finished ({process.returncode})"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
+    # A request already sent when the process died is still being handled (the emulator's
+    # latency): let it land before the rerun looks for it, as any later rerun would.
+    time.sleep(latency_ms / 1000 + 0.2)
     return outcome
 
 
@@ -67,7 +70,7 @@ def test_kill_during_link_then_rerun_and_sync_posts_each_comment_once(
         stderr=subprocess.PIPE,
         text=True,
     )
-    outcome = _kill_after(worker, delay)
+    outcome = _kill_after(worker, delay, latency)
     print(f"seed={seed} {tracker.flavor} latency={latency}ms kill at {delay:.2f}s: {outcome}")
     tracker.faults(latency_ms=0)
     for command in commands:
@@ -122,7 +125,7 @@ def test_kill_during_import_junit_then_rerun_and_sync_loses_nothing(
     delay = rng.uniform(0.3, 2.5)
     tracker.faults(latency_ms=latency)
     process = tracker.subprocess(*command, "--json")
-    outcome = _kill_after(process, delay)
+    outcome = _kill_after(process, delay, latency)
     print(f"seed={seed} {tracker.flavor} latency={latency}ms kill at {delay:.2f}s: {outcome}")
     tracker.faults(latency_ms=0)
     again = tracker.cli(*command, "--json")
