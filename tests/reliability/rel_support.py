@@ -112,10 +112,30 @@ def _when(raw: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def assert_cursor_not_ahead(tracker: Tracker) -> None:
-    cursor, newest = store_cursor(tracker)
-    if cursor is not None:
-        assert newest is not None and cursor <= newest, (cursor, newest)
+def assert_cursor_not_ahead(tracker: Tracker, project: str = "web") -> None:
+    """Every issue the requirements cursor claims (tracker `updated` <= cursor) is applied:
+    its requirement holds the tracker's current title. A cursor ahead of what was applied
+    would make the next incremental sync skip those issues for good."""
+    cursor, _ = store_cursor(tracker, project)
+    if cursor is None:
+        return
+    remote = {issue["id"]: issue for issue in tracker.issues()}
+    with sqlite3.connect(Path(tracker.workdir) / "store.db") as db:
+        rows = db.execute(
+            "SELECT ext_id, title FROM tk_requirement WHERE project = ? AND ext_id IS NOT NULL"
+            " AND ext_state = 'linked'",
+            (project,),
+        ).fetchall()
+    claimed = 0
+    for ext_id, title in rows:
+        issue = remote.get(ext_id)
+        if issue is None or issue["deleted"]:
+            continue
+        updated = _when(issue.get("updated") or issue.get("updated_at"))
+        if updated is not None and updated <= cursor:
+            claimed += 1
+            assert title == issue["title"], (ext_id, title, issue["title"], cursor, updated)
+    assert claimed, "the cursor covers no issue: the check would prove nothing"
 
 
 def check_consistent(tracker: Tracker, session: Session) -> None:
