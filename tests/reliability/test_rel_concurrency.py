@@ -219,3 +219,23 @@ def test_racing_pushes_create_one_tracker_issue_per_defect(tracker: Tracker, riv
     assert sorted(d["external"]["id"] for d in local) == sorted(
         i["id"] for i in tracker.defects_in_tracker()
     )
+
+
+@pytest.mark.parametrize("tracker", ["jira-server"], indirect=True)
+def test_req_add_during_a_sync_that_creates_requirements(tracker: Tracker) -> None:
+    """Both take REQ numbers at once (the sync in batches): no number twice, none lost."""
+    seeded = 400 if LONG else 150
+    tracker.control.post("/_sandbox/seed", json={"count": seeded}).raise_for_status()
+    tracker.faults(latency_ms=5)
+    sync = tracker.subprocess("sync", "--json")
+    time.sleep(0.3)  # the sync is listing by now
+    results = _race_workers(6, delete=False)
+    code, out, err = _finish(sync)
+    assert code == 0, err
+    assert all(r["code"] == 0 for r in results), [r["err"] for r in results if r["code"]]
+    reqs = _requirements()
+    numbers = sorted(int(r["id"].split("-")[1]) for r in reqs)
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(reqs) == 12 + seeded + WORKERS * 6
+    created = json.loads(out)["requirements"]["created"]
+    assert created == 12 + seeded
