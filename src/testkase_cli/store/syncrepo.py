@@ -172,6 +172,7 @@ class SyncRepo:
             }
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
+            stamps: list[dict[str, Any]] = []
             for item in batch:
                 wanted = _tracked(item)
                 row = existing.get(item.issue.id)
@@ -185,6 +186,8 @@ class SyncRepo:
                     counts.updated += 1
                 else:
                     counts.unchanged += 1
+                    if row.remote_updated != wanted["remote_updated"]:
+                        stamps.append({"pk": row.pk, "remote_updated": wanted["remote_updated"]})
                     continue
                 updates.append(
                     {
@@ -215,6 +218,8 @@ class SyncRepo:
                 for values in updates:
                     values.pop("_id")
                 session.execute(update(RequirementRow), updates)
+            if stamps:
+                session.execute(update(RequirementRow), stamps)
             if commit:
                 session.commit()
             else:
