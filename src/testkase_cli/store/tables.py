@@ -22,7 +22,22 @@ class CounterRow(SQLModel, table=True):
     last: int = 0
 
 
-class RequirementRow(SQLModel, table=True):
+class TrackedColumns(SQLModel):
+    """Columns of a row that mirrors a tracker issue (requirements and defects)."""
+
+    ext_platform: str | None = None
+    ext_id: str | None = None
+    ext_key: str | None = None
+    ext_ref: str | None = None
+    ext_url: str | None = None
+    ext_state: str | None = None
+    remote_updated: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    synced_at: datetime | None = None
+
+
+class RequirementRow(TrackedColumns, table=True):
     __tablename__ = "tk_requirement"
     __table_args__ = (
         UniqueConstraint("project", "number"),
@@ -38,16 +53,6 @@ class RequirementRow(SQLModel, table=True):
     status: str = "Draft"
     folder: str = ""
     source: str = "local"
-    ext_platform: str | None = None
-    ext_id: str | None = None
-    ext_key: str | None = None
-    ext_ref: str | None = None
-    ext_url: str | None = None
-    ext_state: str | None = None
-    remote_updated: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
-    synced_at: datetime | None = None
 
 
 class AttachmentRow(SQLModel, table=True):
@@ -124,7 +129,7 @@ class ExecutionRow(SQLModel, table=True):
     executed_at: datetime
 
 
-class DefectRow(SQLModel, table=True):
+class DefectRow(TrackedColumns, table=True):
     __tablename__ = "tk_defect"
     __table_args__ = (
         UniqueConstraint("project", "number"),
@@ -154,21 +159,11 @@ class DefectRow(SQLModel, table=True):
     marker: str | None = Field(default=None, unique=True, max_length=64)
     sync_state: str = "local"
     sync_error: str | None = None
-    ext_platform: str | None = None
-    ext_id: str | None = None
-    ext_key: str | None = None
-    ext_ref: str | None = None
-    ext_url: str | None = None
-    ext_state: str | None = None
     base_title: str | None = None
     base_priority: str | None = None
     base_status: str | None = None
-    remote_updated: datetime | None = None
     remote_comment_count: int | None = None
     local_changed_at: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
-    synced_at: datetime | None = None
 
 
 class DefectRequirementRow(SQLModel, table=True):
