@@ -224,12 +224,17 @@ class _Sync:
         pushed = {d.ext_id: d for d in self.store.sync.pushed_defects() if d.ext_id}
         queued = self.store.state.queued(include_failed=False)
         updates: dict[int, list[int]] = {}
+        waiting: set[int] = set()
         attempted: dict[int, set[str]] = {}
         for item in queued:
-            if item.kind in ("defect_update", "comment"):
-                number = parse_id(Kind.DEFECT, item.target) or 0
-                updates.setdefault(number, []).append(item.pk)
-            if item.kind == "defect_update" and item.attempts:
+            if item.kind not in ("defect_update", "comment"):
+                continue
+            number = parse_id(Kind.DEFECT, item.target) or 0
+            waiting.add(number)
+            if item.kind != "defect_update":
+                continue
+            updates.setdefault(number, []).append(item.pk)
+            if item.attempts:
                 fields = item.payload.get("fields") or []
                 attempted.setdefault(number, set()).update(str(f) for f in fields)
         if not pushed:
@@ -248,7 +253,7 @@ class _Sync:
                 listed.updated == defect.remote_updated
                 and listed.comment_count == defect.remote_comment_count
             )
-            if quiet and not _edited(defect) and defect.number not in updates:
+            if quiet and not _edited(defect) and defect.number not in waiting:
                 continue
             if not pushed_as:
                 pushed_as = mapping.priority_names(self.tracker.priority_mapping())
@@ -335,8 +340,7 @@ class _Sync:
             else:
                 if not self.dry_run and not marked:
                     for pk in finish:
-                        if self._is_update(pk):
-                            self.store.state.mark_attempt(pk)
+                        self.store.state.mark_attempt(pk)
                     marked = True
                 self._push_field(field, defect, issue)
                 new_base[field] = local_view[field]
@@ -361,11 +365,8 @@ class _Sync:
             base=new_base,
             remote_updated=issue.updated,
             comment_count=comment_count,
-            finish=[pk for pk in finish if self._is_update(pk)],
+            finish=finish,
         )
-
-    def _is_update(self, pk: int) -> bool:
-        return any(q.pk == pk and q.kind == "defect_update" for q in self.store.state.queued())
 
     def _remote_wins(self, defect: DefectState, issue: RemoteIssue) -> bool:
         policy = self.settings.conflict
