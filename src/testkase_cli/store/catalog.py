@@ -365,14 +365,7 @@ class Catalog:
             session.delete(row)
             return format_id(Kind.CASE, row.number)
 
-    def find_case_by_junit_key(self, key: str) -> Case | None:
-        with self.session() as session:
-            row = session.exec(
-                select(CaseRow).where(CaseRow.project == self.project, CaseRow.junit_key == key)
-            ).first()
-            return None if row is None else self._cases(session, [row])[0]
-
-    # -- links ------------------------------------------------------------------------
+    # -- links ---------------------------------------------------------------------------
 
     def link(self, case_ref: str, req_ref: str, outgoing: Sequence[Outgoing]) -> bool:
         """Link a case to a requirement; False when the link already existed."""
@@ -431,13 +424,6 @@ class Catalog:
             )
             session.add(row)
         return convert.cycle(row)
-
-    def find_or_add_cycle(self, name: str) -> Cycle:
-        with self.session() as session:
-            row = session.exec(
-                select(CycleRow).where(CycleRow.project == self.project, CycleRow.name == name)
-            ).first()
-        return convert.cycle(row) if row is not None else self.add_cycle(name)
 
     def get_cycle(self, ref: str) -> tuple[Cycle, list[Execution]]:
         with self.session() as session:
@@ -548,15 +534,7 @@ class Catalog:
                 )
             return execution, created
 
-    def latest_execution_for_case(self, case_pk: int) -> ExecutionRow | None:
-        with self.session() as session:
-            return session.exec(
-                select(ExecutionRow)
-                .where(ExecutionRow.case_pk == case_pk)
-                .order_by(col(ExecutionRow.number).desc())
-            ).first()
-
-    # -- defects ----------------------------------------------------------------------
+    # -- defects -------------------------------------------------------------------------
 
     def defect_row(self, session: Session, ref: str) -> DefectRow:
         number = parse_id(Kind.DEFECT, ref)

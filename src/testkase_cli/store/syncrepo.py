@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 from testkase_cli.domain.models import (
     ExternalState,
     Kind,
-    Outgoing,
     RemoteComment,
     RemoteIssue,
     RequirementStatus,
@@ -478,16 +477,6 @@ class SyncRepo:
 
     # -- comments ---------------------------------------------------------------------
 
-    def comments(self, number: int) -> list[LocalComment]:
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(CommentRow)
-                .join(DefectRow, col(DefectRow.pk) == col(CommentRow.defect_pk))
-                .where(DefectRow.project == self.project, DefectRow.number == number)
-                .order_by(col(CommentRow.pk))
-            ).all()
-        return [LocalComment(r.pk or 0, r.body, r.author, r.marker, r.remote_id) for r in rows]
-
     def comment(self, pk: int) -> LocalComment | None:
         with Session(self.engine) as session:
             row = session.get(CommentRow, pk)
@@ -540,21 +529,6 @@ class SyncRepo:
                 added += 1
             session.commit()
             return added
-
-    def queue_defect_update(self, number: int, outgoing: Outgoing) -> None:
-        with Session(self.engine) as session:
-            session.add(
-                OutboxRow(
-                    project=self.project,
-                    kind=outgoing.kind,
-                    target=outgoing.target,
-                    payload=json.dumps(outgoing.payload),
-                    marker=outgoing.marker,
-                    created_at=_now(),
-                    updated_at=_now(),
-                )
-            )
-            session.commit()
 
 
 def _finish(session: Session, outbox_pk: int) -> None:
