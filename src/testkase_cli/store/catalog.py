@@ -365,7 +365,7 @@ class Catalog:
             session.delete(row)
             return format_id(Kind.CASE, row.number)
 
-    # -- links ---------------------------------------------------------------------------
+    # -- links ------------------------------------------------------------------------
 
     def link(self, case_ref: str, req_ref: str, outgoing: Sequence[Outgoing]) -> bool:
         """Link a case to a requirement; False when the link already existed."""
@@ -534,7 +534,7 @@ class Catalog:
                 )
             return execution, created
 
-    # -- defects -------------------------------------------------------------------------
+    # -- defects ----------------------------------------------------------------------
 
     def defect_row(self, session: Session, ref: str) -> DefectRow:
         number = parse_id(Kind.DEFECT, ref)
