@@ -117,3 +117,18 @@ def test_reconnecting_with_another_project_detaches_the_old_requirements(
     assert old["external"]["state"] == "detached"
     assert old["read_only"] is False
     assert tracker.sync()["mode"] == "full"
+
+
+@pytest.mark.parametrize("tracker", ["gitlab"], indirect=True)
+def test_status_warns_when_the_token_expires_soon(tracker: Tracker) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    tracker.configure(token_expires_at=soon)
+    status = tracker.cli("status", "--json").json
+    assert status["connection"]["token_expires"] == soon
+    assert status["connection"]["token_source"] == "environment"
+    assert any("expires" in warning for warning in status["warnings"])
+    later = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+    tracker.configure(token_expires_at=later)
+    assert tracker.cli("status", "--json").json["warnings"] == []
