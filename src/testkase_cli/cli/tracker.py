@@ -308,7 +308,6 @@ def reset(ctx: typer.Context, yes: YesFlag = False, as_json: JsonFlag = False) -
     """Stop syncing: forget the token and the connection; keep all local data."""
     from testkase_cli import config
     from testkase_cli.secrets import KeyringSecrets
-    from testkase_cli.services.connect import detach
 
     env = AppContext.of(ctx)
     terminal = env.terminal(as_json=as_json)
@@ -318,7 +317,7 @@ def reset(ctx: typer.Context, yes: YesFlag = False, as_json: JsonFlag = False) -
         raise RejectedError("this project is not connected; nothing to reset")
     require_flag(terminal, yes, f"disconnect project {settings.project} from {conn.url}")
     KeyringSecrets().delete(conn.keyring_user)
-    detached = detach(env.store())
+    detached = env.store().detach()
     config.update(settings.path, lambda doc: doc.pop("connection", None))
     if as_json:
         terminal.data({"reset": True, "detached": detached, "config": str(settings.path)})

@@ -66,7 +66,7 @@ def connect(
         secrets.set(chosen.keyring_user, token)
     detached = 0
     if previous is not None and _remote_project_changed(previous, chosen):
-        detached = detach(store)
+        detached = store.detach()
     return ConnectReport(
         connection=chosen,
         account=account,
@@ -119,14 +119,3 @@ def _pick_type(wanted: str | None, types: list[str], choose: Chooser | None) -> 
     if choose is None:
         return types[0]
     return choose("issue type for pushed defects", types)
-
-
-def detach(store: Store) -> int:
-    """What reset does to the store: synced items become plain local data with a URL."""
-    from sqlmodel import Session
-
-    with Session(store.engine) as session:
-        count = store.sync.detach_all(session)
-        store.state.reset_cursors(session, "")
-        session.commit()
-    return count

@@ -142,11 +142,7 @@ def _link_comment(store: Store, tracker: Tracker, report: SyncReport, item: Queu
 
 
 def _sent(store: Store, item: QueuedWrite) -> None:
-    from sqlmodel import Session
-
-    with Session(store.engine) as session:
-        store.state.finish(session, item.pk)
-        session.commit()
+    store.state.sent(item.pk)
 
 
 def _comment(store: Store, tracker: Tracker, report: SyncReport, item: QueuedWrite) -> None:

@@ -77,24 +77,20 @@ def run(
         report.requests = tracker.requests
         report.duration_s = time.monotonic() - started
         if not dry_run:
-            from sqlmodel import Session
-
-            with Session(store.engine) as session:
-                values: dict[str, object] = {
-                    "connection_key": key,
-                    "last_sync_at": datetime.now(UTC),
-                    "last_summary": report.as_json(),
-                }
-                if sync.requirements_cursor is not None:
-                    values["requirements_cursor"] = sync.requirements_cursor
-                if sync.defects_cursor is not None:
-                    values["defects_cursor"] = sync.defects_cursor
-                if full:
-                    values["last_full_at"] = datetime.now(UTC)
-                if sync.reconciled:
-                    values["last_reconcile_at"] = datetime.now(UTC)
-                store.state.save_cursors(session, **values)
-                session.commit()
+            values: dict[str, object] = {
+                "connection_key": key,
+                "last_sync_at": datetime.now(UTC),
+                "last_summary": report.as_json(),
+            }
+            if sync.requirements_cursor is not None:
+                values["requirements_cursor"] = sync.requirements_cursor
+            if sync.defects_cursor is not None:
+                values["defects_cursor"] = sync.defects_cursor
+            if full:
+                values["last_full_at"] = datetime.now(UTC)
+            if sync.reconciled:
+                values["last_reconcile_at"] = datetime.now(UTC)
+            store.state.save_cursors(**values)
     finally:
         if owner is not None:
             store.state.release(owner)

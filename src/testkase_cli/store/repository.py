@@ -36,3 +36,13 @@ class Store:
             state=SyncState(engine, project),
             sync=SyncRepo(engine, project),
         )
+
+    def detach(self) -> int:
+        """What `reset` does: synced items become plain local data; cursors start over."""
+        from sqlmodel import Session
+
+        with Session(self.engine) as session:
+            count = self.sync.detach_all(session)
+            self.state.reset_cursors(session, "")
+            session.commit()
+        return count

@@ -132,6 +132,11 @@ class SyncState:
             )
         )
 
+    def sent(self, pk: int) -> None:
+        with Session(self.engine) as session:
+            self.finish(session, pk)
+            session.commit()
+
     def fail(self, pk: int, error: str) -> None:
         with Session(self.engine) as session:
             self.finish(session, pk, error=error)
@@ -162,17 +167,19 @@ class SyncState:
             last_summary=json.loads(row.last_summary) if row.last_summary else None,
         )
 
-    def save_cursors(self, session: Session, **values: Any) -> None:
-        row = session.get(SyncStateRow, self.project)
-        if row is None:
-            row = SyncStateRow(project=self.project)
-        for key, value in values.items():
-            if isinstance(value, datetime):
-                value = stored(value)
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            setattr(row, key, value)
-        session.add(row)
+    def save_cursors(self, **values: Any) -> None:
+        with Session(self.engine) as session:
+            row = session.get(SyncStateRow, self.project)
+            if row is None:
+                row = SyncStateRow(project=self.project)
+            for key, value in values.items():
+                if isinstance(value, datetime):
+                    value = stored(value)
+                elif isinstance(value, dict):
+                    value = json.dumps(value)
+                setattr(row, key, value)
+            session.add(row)
+            session.commit()
 
     def reset_cursors(self, session: Session, connection_key: str) -> None:
         row = session.get(SyncStateRow, self.project)
