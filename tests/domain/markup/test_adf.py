@@ -594,6 +594,25 @@ def squash(text: str) -> str:
 
 
 @settings(max_examples=400, deadline=None)
+@given(PRINTABLE | st.text(alphabet="*_`[]()<>#-+>|~!\\&;: \t1.", max_size=40), st.data())
+def test_one_text_node_reads_like_the_same_text_in_two(text: str, data: st.DataObject) -> None:
+    # One unmarked text node takes a shorter path than a run of several: same Markdown.
+    cut = data.draw(st.integers(min_value=0, max_value=len(text)))
+    whole, halves = [t(text)], [t(text[:cut]), t(text[cut:])]
+
+    def shapes(content: list[Any]) -> list[dict[str, Any]]:
+        cell = {"type": "tableCell", "content": [p(*content)]}
+        return [
+            p(*content),
+            {"type": "heading", "attrs": {"level": 2}, "content": content},
+            {"type": "table", "content": [{"type": "tableRow", "content": [cell]}]},
+        ]
+
+    for one, two in zip(shapes(whole), shapes(halves), strict=True):
+        assert adf_to_markdown(doc(one)) == adf_to_markdown(doc(two))
+
+
+@settings(max_examples=400, deadline=None)
 @given(PRINTABLE)
 def test_any_text_survives_adf_to_markdown_and_back(text: str) -> None:
     markdown = adf_to_markdown(doc(p(t(text)))) if text else ""

@@ -525,6 +525,10 @@ def _right_flanking(prev: str | None, nxt: str | None) -> bool:
     return not (_space(prev) or (_punct(prev) and not (_space(nxt) or _punct(nxt))))
 
 
+# The only characters _md_char_needs_escape may escape.
+_MD_MAYBE_ESCAPED = re.compile(r"[\\`*_~\[\]!<|]")
+
+
 def _md_char_needs_escape(c: str, p: str | None, n: str | None, in_link: bool, mode: str) -> bool:
     if c == "\\":
         return n is not None and (n in _PUNCT or n == "\n")
@@ -573,13 +577,21 @@ def _md_escape(text: str, prev: str | None, nxt: str | None, piece: Piece, ctx: 
     forced = _md_forced(text, prev, nxt, ctx.line_start and ctx.mode == "para", ctx.mode)
     if ctx.block_start and ctx.definition_risk and text.startswith("["):
         forced.add(0)
-    out: list[str] = []
-    for index, char in enumerate(text):
+    for found in _MD_MAYBE_ESCAPED.finditer(text):
+        index = found.start()
         before = text[index - 1] if index else prev
         after = text[index + 1] if index + 1 < len(text) else nxt
-        if index in forced or _md_char_needs_escape(char, before, after, piece.in_link, ctx.mode):
-            out.append("\\")
-        out.append(char)
+        if _md_char_needs_escape(text[index], before, after, piece.in_link, ctx.mode):
+            forced.add(index)
+    if not forced:
+        return text
+    out: list[str] = []
+    last = 0
+    for index in sorted(forced):
+        out.append(text[last:index])
+        out.append("\\")
+        last = index
+    out.append(text[last:])
     return "".join(out)
 
 
@@ -661,6 +673,8 @@ def _md_render(pieces: list[Piece], ctx: _InlineCtx) -> list[str]:
 
 def _md_unflanked(pieces: list[Piece], rendered: list[str]) -> list[tuple[int, Mark]]:
     """Marks whose ``*``/``~~`` delimiter run CommonMark would not accept where it stands."""
+    if not any(piece.mark is not None and piece.mark.kind in _MD_DELIM for piece in pieces):
+        return []
     chars = [(char, index) for index, text in enumerate(rendered) for char in text]
 
     def is_delimiter(position: int) -> bool:
@@ -754,12 +768,33 @@ def _md_attempt(atoms: list[Atom], mode: str, risk: bool) -> tuple[str, list[tup
     return "".join(rendered), _md_unflanked(pieces, rendered)
 
 
+_PLAIN = Piece("text")
+_NOT_PLAIN = re.compile("[\r\n\x00]")
+
+
+def _plain_run(nodes: list[Any]) -> str | None:
+    """The text of a run that is one unmarked text node on one line, without edge space."""
+    if len(nodes) != 1 or not isinstance(nodes[0], dict):
+        return None
+    node = nodes[0]
+    text = node.get("text")
+    if node.get("type") != "text" or node.get("marks") or not isinstance(text, str):
+        return None
+    if not text or text != text.strip(TRIM) or _NOT_PLAIN.search(text):
+        return None
+    return text
+
+
 def _md_inline(nodes: list[Any], walk: Walk, mode: str) -> str:
     """Inline Markdown for ``mode`` ``para`` (multi-line), ``heading`` or ``cell``.
 
     Emphasis that CommonMark cannot express where it stands (a delimiter run that would not
     flank, e.g. ``a**(b)**``, or that would pair up differently) is dropped, keeping the text.
     """
+    plain = _plain_run(nodes)
+    if plain is not None:  # most paragraphs: the general path below gives the same text
+        risk = mode == "para" and "]:" in plain
+        return _md_escape(plain, None, None, _PLAIN, _InlineCtx(mode, risk)) if walk.spend() else ""
     style = InlineStyle(_MD_STYLE, single_line=mode != "para")
     atoms = inline_atoms(nodes, walk, style)
     risk = mode == "para" and "]:" in "".join(a.text for a in atoms)

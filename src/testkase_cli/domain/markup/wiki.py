@@ -60,6 +60,7 @@ _BLOCK_MACRO = re.compile(r"\{(code|noformat|quote|panel|info|note|warning|tip)(
 _BRACED = re.compile(r"\{(\*|_|-|\+|\^|~|\?\?)\}")
 _DROPPED_TAG = re.compile(r"\{(?:color|anchor)(?::[^}\n]*)?\}")
 _ENTITY = re.compile(r"&#(?:([0-9]{1,7})|[xX]([0-9a-fA-F]{1,6}));")
+_SPECIAL = re.compile(r"[\\{\[!&?*_\-+^~]")  # where construct() or _literal() may act
 _URLISH = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:|www\.|#|/)\S*")
 
 
@@ -197,6 +198,12 @@ class _InlineParser:
 
         index = 0
         while index < len(text):
+            special = _SPECIAL.search(text, index)
+            stop = special.start() if special else len(text)
+            if stop > index:  # plain text up to the next character that may start markup
+                buf.append(text[index:stop])
+                index = stop
+                continue
             step = self.construct(scan, index, marks, depth)
             if step is None:
                 char, index = _literal(text, index)
