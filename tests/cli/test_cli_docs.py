@@ -6,8 +6,10 @@ Regenerate with: python tests/cli/test_cli_docs.py
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from testkase_cli.cli.app import app
@@ -15,10 +17,12 @@ from testkase_cli.cli.app import app
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 
 
-def _paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        found += _paths(sub, (*prefix, name))
+    if isinstance(command, TyperGroup):
+        context = typer.Context(command)
+        for name in sorted(command.list_commands(context)):
+            found += _paths(command.get_command(context, name), (*prefix, name))
     return found
 
 

@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from typer.core import TyperCommand
+
+from testkase_cli.cli.app import COMMANDS, build_command
 
 PROBE = """
 import sys
@@ -16,6 +19,9 @@ except SystemExit:
     pass
 names = ("sqlalchemy", "sqlmodel", "httpx", "rich", "keyring")
 heavy = sorted(m for m in names if m in sys.modules)
+if {args!r} in (["--help"], ["--version"]):
+    commands = ("requirements", "cases", "cycles", "defects", "junit", "report", "webhook")
+    heavy += sorted(m for m in commands if "testkase_cli.cli." + m in sys.modules)
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 """
 
@@ -45,3 +51,12 @@ def test_version_and_module_entry_point() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.strip() == f"testkase {__version__}"
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_root_listing_matches_each_commands_own_help(name: str) -> None:
+    # The root --help lists commands from a table, without building them: same text.
+    built = build_command(name)
+    listed = TyperCommand(name, help=COMMANDS[name][2])
+    for limit in (30, 45, 67, 1000):
+        assert listed.get_short_help_str(limit) == built.get_short_help_str(limit)

@@ -14,11 +14,6 @@ from testkase_cli.cli.options import JsonFlag
 from testkase_cli.errors import UsageError
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("status")(status)
-
-
 def init(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option(help="Project name (default: this folder).")] = None,

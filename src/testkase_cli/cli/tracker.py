@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 connect_app = typer.Typer(help="Connect this project to Jira or GitLab.", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(connect_app, name="connect")
-    app.command("sync")(sync)
-    app.command("push")(push)
-    app.command("reset")(reset)
-
-
 # -- opening the tracker ---------------------------------------------------------------
 
 
