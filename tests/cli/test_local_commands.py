@@ -191,3 +191,34 @@ def test_data_survives_a_restart(cli: Runner) -> None:
     cli("req", "add", "Persisted", "--description", "# Heading\n\ntext")
     shown = cli("req", "show", "REQ-1", "--json").json
     assert shown["description"] == "# Heading\n\ntext"
+
+
+def test_list_reads_many_requirements_in_chunks_in_id_order_with_their_links(
+    cli: Runner, store_url: str
+) -> None:
+    # More requirements than one chunk of the streamed listing (500): every one is listed
+    # once, in id order, each with its own links, whichever chunk it falls in.
+    from testkase_cli.domain.models import Priority, RequirementStatus
+    from testkase_cli.store.repository import Store
+
+    store = Store.open(store_url, cli("status", "--json").json["project"])
+    try:
+        for number in range(1, 1002):
+            store.catalog.add_requirement(
+                f"Requirement {number}",
+                description="",
+                priority=Priority.P2,
+                status=RequirementStatus.ACTIVE,
+                folder="bulk" if number % 2 else "",
+            )
+    finally:
+        store.engine.dispose()
+    assert cli("case", "add", "Checks two").out.strip() == "TC-1"
+    for requirement in ("REQ-500", "REQ-501", "REQ-1001"):
+        assert cli("link", "TC-1", requirement).code == 0
+    listed = cli("req", "list", "--json").json
+    assert [r["id"] for r in listed] == [f"REQ-{n}" for n in range(1, 1002)]
+    linked = {r["id"]: r["test_cases"] for r in listed if r["test_cases"]}
+    assert linked == {"REQ-500": ["TC-1"], "REQ-501": ["TC-1"], "REQ-1001": ["TC-1"]}
+    odd = cli("req", "list", "--folder", "bulk", "--json").json
+    assert [r["id"] for r in odd] == [f"REQ-{n}" for n in range(1, 1002, 2)]

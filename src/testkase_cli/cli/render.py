@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from testkase_cli.domain.models import (
     Case,
     Cycle,
@@ -44,9 +46,9 @@ def show_requirement(terminal: Terminal, req: Requirement, *, created: bool = Fa
     )
 
 
-def show_requirements(terminal: Terminal, reqs: list[Requirement]) -> None:
+def show_requirements(terminal: Terminal, reqs: Iterable[Requirement]) -> None:
     if terminal.json_mode:
-        terminal.data([serialize.requirement(r) for r in reqs])
+        terminal.data_list(serialize.requirement(r) for r in reqs)
         return
     terminal.table(
         "Requirements",

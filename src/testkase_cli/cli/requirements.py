@@ -50,7 +50,7 @@ def list_(
 ) -> None:
     """List requirements, optionally filtered."""
     env = AppContext.of(ctx)
-    reqs = env.catalog().list_requirements(
+    reqs = env.catalog().iter_requirements(
         status=RequirementStatus.parse(status, what="status") if status else None,
         folder=folder,
         source=Source.parse(source, what="source") if source else None,

@@ -98,7 +98,7 @@ def iso_utc(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with `Z`, to the second (the JSON timestamp format)."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"  # minus "+00:00"
 
 
 def format_id(kind: Kind, number: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,22 @@ class Terminal:
         """One JSON document: indented for a person, compact (and fast) for a pipe."""
         indent = 2 if sys.stdout.isatty() else None
         sys.stdout.write(json.dumps(payload, indent=indent, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    def data_list(self, items: Iterable[Any], *, chunk: int = 500) -> None:
+        """A JSON array written `chunk` items at a time: the text `data(list(items))` writes."""
+        indented = sys.stdout.isatty()
+        encoder = json.JSONEncoder(indent=2 if indented else None, ensure_ascii=False)
+        # An encoded chunk is "[" + items + "]" ("[\n" + items + "\n]" indented): its inside
+        # is exactly that stretch of the whole array.
+        edge, glue = (2, ",\n") if indented else (1, ", ")
+        first = True
+        iterator = iter(items)
+        while batch := list(itertools.islice(iterator, chunk)):
+            inner = encoder.encode(batch)[edge:-edge]
+            sys.stdout.write(("[" + "\n" * indented if first else glue) + inner)
+            first = False
+        sys.stdout.write("[]\n" if first else ("\n]\n" if indented else "]\n"))
         sys.stdout.flush()
 
     def line(self, text: str) -> None:
