@@ -50,7 +50,9 @@ class Tracker(Protocol):
 
     def iter_requirements(self, *, updated_since: datetime | None) -> Iterator[RemoteIssue]:
         """Issues matching the requirement filter (project + JQL/labels, minus defects),
-        updated at or after `updated_since` (UTC; None = all), oldest update first."""
+        updated at or after `updated_since` (UTC; None = all), in no promised order. An
+        issue that changed while the listing ran may come again, newer (the later one
+        wins)."""
 
     def iter_requirement_ids(self) -> Iterator[str]:
         """Ids of every issue matching the requirement filter (reconciliation)."""

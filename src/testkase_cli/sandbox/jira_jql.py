@@ -316,7 +316,7 @@ _field(("text",), "~")
 _field(("summary",), "~,!~")
 _field(("description",), "~,!~,is,is not")
 _field(("comment",), "~,!~")
-_field(("key", "id", "issue", "issuekey"), _EQ)
+_field(("key", "id", "issue", "issuekey"), _EQ + ",<,>,<=,>=")
 _field(("issuetype", "type"), _EQ)
 _field(("status",), _EQ)
 _field(("statusCategory", "category"), _EQ)
@@ -477,6 +477,14 @@ def _labels_clause(op: str, values: tuple[str, ...] | None) -> Predicate:
     return lambda issue: bool(issue.labels) and not has(issue)
 
 
+_RANGE: dict[str, Callable[[int, int], bool]] = {
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+}
+
+
 def _value_clause(
     canonical: str, raw_field: str, op: str, values: tuple[str, ...] | None, catalog: Catalog
 ) -> Predicate:
@@ -489,6 +497,12 @@ def _value_clause(
     resolved: set[object] = set()
     for value in values:
         resolved.add(_resolve(canonical, raw_field, value, catalog))
+    if canonical == "key" and op in _RANGE:
+        # Range over issue ids; the value must name an existing issue (Data Center refuses
+        # one that does not exist, e.g. deleted meanwhile, as for `=`).
+        (limit,) = resolved
+        assert isinstance(limit, int)
+        return lambda issue: _RANGE[op](issue.id, limit)
     if canonical == "key":
         getter = lambda i: i.id  # noqa: E731
     elif canonical == "statusCategory":

@@ -33,6 +33,9 @@ UNBOUNDED = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 )
 SERVER_MAX_RESULTS = 1000
+# Data Center with OpenSearch refuses `startAt + maxResults` past its result window
+# (jira.search.platform.max.result.window, default 10,000): api-notes, Server/DC search.
+SEARCH_WINDOW = 10_000
 
 
 @route("POST", "/issue/bulkfetch", only="cloud")
@@ -76,6 +79,13 @@ def search_offset(app: JiraApp, request: Request, ctx: Ctx) -> Response:
     jql = str(params.get("jql") or "")
     start = max(0, _int(params, "startAt", 0))
     size = min(SERVER_MAX_RESULTS, max(0, _int(params, "maxResults", 50)))
+    if start + size > SEARCH_WINDOW:
+        raise errors(
+            500,
+            f"Search limit exceeded. We couldn't complete your search because it requests "
+            f"{start + size:,} results which exceeded the search platform limit of "
+            f"{SEARCH_WINDOW:,}. Try refining your query or contact your Jira administrator.",
+        )
     sel = selection(as_list(params.get("fields")), "*navigable", ctx.state.flavor)
     if ctx.user is None:
         ids: list[int] = []

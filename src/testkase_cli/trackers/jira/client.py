@@ -62,6 +62,7 @@ from testkase_cli.trackers.jira.mapper import (
     closest_levels,
     comment_from_json,
     issue_from_json,
+    parse_time,
     property_marker,
 )
 from testkase_cli.trackers.jira.metadata import CreateMeta, ProjectMeta
@@ -218,21 +219,35 @@ class JiraTracker:
     def _defect_jql(self) -> str:
         return f"project = {quote_jql(self.project)} AND labels = {DEFECT_LABEL}"
 
+    def _updated_since(self, raw: str) -> str:
+        """A JQL clause for issues updated at or after Jira's timestamp `raw`."""
+        return f'updated >= "{self._since(parse_time(raw))}"'
+
     def _listed(self, jql: str, updated_since: datetime | None) -> Iterator[RemoteIssue]:
         since = self._since(updated_since)
         if since is not None:
             jql += f' AND updated >= "{since}"'
-        seen: set[str] = set()
-        for data in self._search(jql + " ORDER BY updated ASC, id ASC", ISSUE_FIELDS):
-            if data["id"] not in seen:
-                seen.add(data["id"])
+        if isinstance(self.search, ServerSearch):
+            listing = self.search.changed(jql, ISSUE_FIELDS, self._updated_since)
+        else:
+            listing = self.search.issues(jql + " ORDER BY updated ASC, id ASC", ISSUE_FIELDS)
+        # An issue read again is passed on only when it changed in between (newer).
+        seen: dict[str, object] = {}
+        for data in self._guarded(listing):
+            fields = data.get("fields")
+            version = fields.get("updated") if isinstance(fields, dict) else None
+            if data["id"] not in seen or seen[data["id"]] != version:
+                seen[data["id"]] = version
                 yield issue_from_json(data, codec=self.codec, site=self.site)
 
     def _search(
         self, jql: str, fields: tuple[str, ...], properties: tuple[str, ...] = ()
     ) -> Iterator[dict[str, Any]]:
+        return self._guarded(self.search.issues(jql, fields, properties))
+
+    def _guarded(self, listing: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         try:
-            yield from self.search.issues(jql, fields, properties)
+            yield from listing
         except RejectedError as exc:
             raise self._jql_error(exc) from exc
 
@@ -253,7 +268,9 @@ class JiraTracker:
     def iter_requirement_ids(self) -> Iterator[str]:
         seen: set[str] = set()
         try:
-            for ref in self.search.ids(self._requirement_jql() + " ORDER BY id ASC"):
+            jql = self._requirement_jql()
+            cloud = isinstance(self.search, CloudSearch)
+            for ref in self.search.ids(jql + " ORDER BY id ASC" if cloud else jql):
                 if ref not in seen:
                     seen.add(ref)
                     yield ref
