@@ -14,7 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from testkase_cli.sandbox.jira_jql import (
+    BoolNode,
+    Clause,
+    JqlError,
     Predicate,
+    Query,
     compile_query,
     field_name,
     parse,
@@ -310,7 +314,7 @@ class JiraState:
         self.next_id = FIRST_ISSUE_ID
         self.next_comment_id = 10100
         self.generation = 0
-        self._cache: dict[tuple[str, int], Listing] = {}
+        self._cache: dict[tuple[object, int], Listing] = {}
         self._zone = ZoneInfo(self.config.time_zone)
         self._volatile = False
 
@@ -473,11 +477,37 @@ class JiraState:
     def listing(self, jql: str, *, reconcile: frozenset[int] = frozenset()) -> Listing:
         """Issues matching `jql`, sorted; Cloud's search-index lag hides recent changes."""
         lag_ms = int(self.config.search_lag_s * 1000) if self.flavor == "cloud" else 0
-        cache_key = (jql, self.generation)
+        cache_key: tuple[object, int] = (jql, self.generation)
         cached = self._cache.get(cache_key) if lag_ms <= 0 else None
         if cached is not None:
             return cached
         query = parse(jql)
+        bounded = _id_range(query) if lag_ms <= 0 else None
+        if bounded is not None:
+            # `<filter> AND id > X ORDER BY id ASC`, as a client reads a large result page
+            # by page: the filter's listing cut after X (Jira's index serves this cheaply).
+            rest, field, after = bounded
+            anchor = self.resolve_issue(after)
+            if anchor is None:
+                raise JqlError(f"An issue with key '{after}' does not exist for field '{field}'.")
+            whole = self._cache.get((rest, self.generation))
+            if whole is None:
+                whole = self._evaluate(rest, 0, reconcile)
+                if not self._volatile:
+                    self._remember((rest, self.generation), whole)
+            start = bisect.bisect_right(whole.ids, anchor)
+            return Listing(whole.keys[start:], whole.ids[start:])
+        listing = self._evaluate(query, lag_ms, reconcile)
+        if lag_ms <= 0 and not self._volatile:
+            self._remember(cache_key, listing)
+        return listing
+
+    def _remember(self, key: tuple[object, int], listing: Listing) -> None:
+        if len(self._cache) > 16:
+            self._cache.clear()
+        self._cache[key] = listing
+
+    def _evaluate(self, query: Query, lag_ms: int, reconcile: frozenset[int]) -> Listing:
         self._volatile = False
         predicate = compile_query(query, self)
         sort_key = self._sort_key(query.order)
@@ -487,12 +517,7 @@ class JiraState:
             for issue in self._candidates(predicate)
             if lag_ms <= 0 or issue.updated <= horizon or issue.id in reconcile
         )
-        listing = Listing([key for key, _ in rows], [issue_id for _, issue_id in rows])
-        if lag_ms <= 0 and not self._volatile:
-            if len(self._cache) > 16:
-                self._cache.clear()
-            self._cache[cache_key] = listing
-        return listing
+        return Listing([key for key, _ in rows], [issue_id for _, issue_id in rows])
 
     def _candidates(self, predicate: Predicate | None) -> Iterator[Issue]:
         for issue in self.issues.values():
@@ -526,3 +551,27 @@ def default_resolution(status: str) -> str:
 
 def issue_type_id(index: int) -> str:
     return str(10001 + index)
+
+
+def _id_range(query: Query) -> tuple[Query, str, str] | None:
+    """For `<filter> AND id > X ORDER BY id ASC`: the query without the bound, the field
+    as written, and X."""
+    where = query.where
+    if [(field_name(name), asc) for name, asc in query.order] != [("id", True)]:
+        return None
+    if not isinstance(where, BoolNode) or where.op != "and":
+        return None
+    for index, child in enumerate(where.children):
+        if (
+            isinstance(child, Clause)
+            and field_name(child.field) == "key"
+            and child.operator == ">"
+            and child.values is not None
+            and len(child.values) == 1
+            and not child.is_list
+            and child.function is None
+        ):
+            rest = where.children[:index] + where.children[index + 1 :]
+            node = rest[0] if len(rest) == 1 else BoolNode("and", rest)
+            return Query(node, query.order), child.field, child.values[0]
+    return None

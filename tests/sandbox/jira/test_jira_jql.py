@@ -99,6 +99,17 @@ def test_keys_and_ids_must_exist(state: JiraState) -> None:
         state.listing("key in (PROJ-1, PROJ-99)")
 
 
+def test_id_ranges_read_like_the_same_bound_written_otherwise(state: JiraState) -> None:
+    # `id > X ORDER BY id ASC` (how large results are paged) takes a shortcut: same answer.
+    fast = "project = PROJ AND id > 10002 ORDER BY id ASC"
+    assert titles(state, fast) == titles(state, "project = PROJ AND id >= 10003 ORDER BY id ASC")
+    assert titles(state, fast) == ["Defect: login loops", "Dark mode for the shop"]
+    assert titles(state, "id > PROJ-3 AND labels IS EMPTY ORDER BY id") == ["Rotate keys"]
+    state.delete(state.issues[10002])
+    with pytest.raises(JqlError, match="An issue with key '10002' does not exist for field 'id'"):
+        state.listing(fast)
+
+
 @pytest.mark.parametrize(
     ("jql", "message"),
     [
