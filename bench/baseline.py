@@ -56,20 +56,17 @@ def jira_cloud(pager: Pager, site: str) -> Iterator[RemoteIssue]:
 def jira_server(pager: Pager, site: str) -> Iterator[RemoteIssue]:
     from testkase_cli.trackers.jira.mapper import WikiCodec, issue_from_json
 
-    start = 0
+    # Pages after the last id read (Data Center refuses offsets past 10,000).
+    after = ""
     while True:
-        params = {
-            "jql": "project = PROJ ORDER BY updated ASC",
-            "fields": FIELDS,
-            "maxResults": 100,
-            "startAt": start,
-        }
+        jql = f"project = PROJ{after} ORDER BY id ASC"
+        params = {"jql": jql, "fields": FIELDS, "maxResults": 100, "startAt": 0}
         page = pager.get("/rest/api/2/search", params).json()
         for data in page["issues"]:
             yield issue_from_json(data, codec=WikiCodec(), site=site)
-        start += len(page["issues"])
-        if not page["issues"] or start >= page["total"]:
+        if not page["issues"] or len(page["issues"]) >= page["total"]:
             return
+        after = f" AND id > {page['issues'][-1]['id']}"
 
 
 def gitlab(pager: Pager, site: str) -> Iterator[RemoteIssue]:

@@ -9,9 +9,9 @@ time, CPU time, peak RSS, and the requests it reports. The baseline (bench/basel
 pages one request after another and upserts one issue per transaction. After the syncs,
 `testkase req list --json` runs over the synced store, and `testkase --help` once.
 
-The tool runs as installed: byte-compiled (a temporary PYTHONPYCACHEPREFIX, warmed up
-first), whatever PYTHONDONTWRITEBYTECODE says; --no-bytecode-cache compiles every module
-from source in every process instead. See bench/README.md.
+The tool runs as a user installs it: `pip install` of this checkout into a fresh venv
+(byte-compiled, without the dev tools); --python runs it with another interpreter that has
+it installed (the dev venv, say). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,16 +34,29 @@ EMAIL = "tester@example.com"
 PROJECT = {"jira": "PROJ", "gitlab": "demo/web"}
 
 
-PYCACHE = Path(tempfile.mkdtemp(prefix="testkase-bench-pycache-"))
 REPEAT_LOCAL = 3  # --help and req list: the median of this many runs
+TOOL = sys.executable  # the interpreter testkase runs with; main() sets it
 
 
-def tool_env(extra: dict[str, str], *, bytecode: bool) -> dict[str, str]:
-    env = {**os.environ, **extra}
-    if bytecode:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    return env
+def installed_python() -> str:
+    """A fresh venv holding testkase installed from this checkout, as a user installs it."""
+    root = Path(tempfile.mkdtemp(prefix="testkase-bench-venv-"))
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
+    python = str(root / "bin" / "python")
+    install = [python, "-m", "pip", "install", "--quiet", str(HERE.parent)]
+    subprocess.run(install, check=True, capture_output=True)
+    return python
+
+
+def cpu_check() -> float:
+    """Seconds for a fixed pure-Python loop: compares machines (and one machine over time)."""
+    started = time.process_time()
+    sum(range(10_000_000))
+    return time.process_time() - started
+
+
+def tool_env(extra: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **extra}
 
 
 @dataclass
@@ -58,21 +70,36 @@ class Measure:
     rss_mb: float
 
 
-def measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[str, float, float, float]:
-    """Run `cmd`; return its stdout, wall seconds, CPU seconds and peak RSS in MB."""
+def measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[Path, float, float, float]:
+    """Run `cmd`; return the file holding its stdout, wall and CPU seconds, peak RSS in MB.
+
+    The output goes to a file, never into this process: Linux counts the spawning process's
+    own peak RSS in the child's `ru_maxrss` (the memory it had when the child was spawned),
+    so this process must stay small for the column to mean the child's peak.
+    """
+    out = cwd / "bench-stdout.txt"
     started = time.monotonic()
-    process = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True
-    )
-    assert process.stdout is not None and process.stderr is not None
-    out = process.stdout.read()
-    err = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    with out.open("wb") as sink:
+        process = subprocess.Popen(
+            cmd, stdout=sink, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True
+        )
+        assert process.stderr is not None
+        err = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
     cpu = usage.ru_utime + usage.ru_stime
     return out, wall, cpu, usage.ru_maxrss / 1024
+
+
+def json_length(path: Path) -> int:
+    """Items in the JSON array in `path`, counted in a separate process (see `measured`)."""
+    count = "import json, sys; print(len(json.load(open(sys.argv[1], encoding='utf-8'))))"
+    done = subprocess.run(
+        [sys.executable, "-c", count, str(path)], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
 
 
 class Emulator:
@@ -81,7 +108,7 @@ class Emulator:
         self.platform = platform
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                TOOL,
                 "-m",
                 "testkase_cli",
                 "sandbox",
@@ -112,7 +139,7 @@ class Emulator:
         self.process.wait(timeout=30)
 
 
-def workspace(flavor: str, url: str, *, bytecode: bool) -> tuple[Path, dict[str, str]]:
+def workspace(flavor: str, url: str) -> tuple[Path, dict[str, str]]:
     root = Path(tempfile.mkdtemp(prefix="testkase-bench-"))
     extra = {
         "TESTKASE_TOKEN": TOKEN,
@@ -120,9 +147,9 @@ def workspace(flavor: str, url: str, *, bytecode: bool) -> tuple[Path, dict[str,
         "TESTKASE_DB": str(root / "store.db"),
         "NO_COLOR": "1",
     }
-    env = tool_env(extra, bytecode=bytecode)
+    env = tool_env(extra)
     platform, _, variant = flavor.partition("-")
-    cli = [sys.executable, "-m", "testkase_cli"]
+    cli = [TOOL, "-m", "testkase_cli"]
     subprocess.run(
         [*cli, "init", "--name", "bench"], env=env, cwd=root, check=True, capture_output=True
     )
@@ -135,32 +162,30 @@ def workspace(flavor: str, url: str, *, bytecode: bool) -> tuple[Path, dict[str,
     return root, env
 
 
-def median_run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[str, float, float, float]:
+def median_run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[Path, float, float, float]:
     """The run with the median wall time of REPEAT_LOCAL runs."""
     runs = sorted((measured(cmd, env, cwd) for _ in range(REPEAT_LOCAL)), key=lambda r: r[1])
     return runs[len(runs) // 2]
 
 
-def bench_one(
-    flavor: str, size: int, latency_ms: int, baseline: bool, *, bytecode: bool
-) -> list[Measure]:
+def bench_one(flavor: str, size: int, latency_ms: int, baseline: bool) -> list[Measure]:
     emulator = Emulator(flavor, latency_ms)
     results = []
     try:
         emulator.seed(size)
-        root, env = workspace(flavor, emulator.url, bytecode=bytecode)
-        cli = [sys.executable, "-m", "testkase_cli", "sync", "--json"]
+        root, env = workspace(flavor, emulator.url)
+        cli = [TOOL, "-m", "testkase_cli", "sync", "--json"]
         for run in ("full", "no-change"):
             out, wall, cpu, rss = measured(cli, env, root)
-            report = json.loads(out)
+            report = json.loads(out.read_text(encoding="utf-8"))
             results.append(Measure(flavor, size, run, report["requests"], wall, cpu, rss))
-        listing = [sys.executable, "-m", "testkase_cli", "req", "list", "--json"]
+        listing = [TOOL, "-m", "testkase_cli", "req", "list", "--json"]
         out, wall, cpu, rss = median_run(listing, env, root)
-        listed = len(json.loads(out))
+        listed = json_length(out)
         results.append(Measure(flavor, size, "req list --json", listed, wall, cpu, rss))
         if baseline:
             cmd = [
-                sys.executable,
+                TOOL,
                 str(HERE / "baseline.py"),
                 "--flavor",
                 flavor,
@@ -171,7 +196,15 @@ def bench_one(
             ]
             out, wall, cpu, rss = measured(cmd, env, root)
             results.append(
-                Measure(flavor, size, "baseline full", json.loads(out)["requests"], wall, cpu, rss)
+                Measure(
+                    flavor,
+                    size,
+                    "baseline full",
+                    json.loads(out.read_text(encoding="utf-8"))["requests"],
+                    wall,
+                    cpu,
+                    rss,
+                )
             )
     finally:
         emulator.close()
@@ -218,28 +251,29 @@ def main() -> None:
         help="run the sequential baseline up to this size",
     )
     parser.add_argument(
-        "--no-bytecode-cache",
-        action="store_true",
-        help="compile testkase from source in every process, as PYTHONDONTWRITEBYTECODE=1 does",
+        "--python",
+        help="run testkase with this interpreter (it must have testkase installed, e.g. "
+        ".venv/bin/python) instead of a fresh install of this checkout",
     )
     args = parser.parse_args()
-    bytecode = not args.no_bytecode_cache
-    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
-    help_cmd = [sys.executable, "-m", "testkase_cli", "--help"]
-    help_env = tool_env({"NO_COLOR": "1"}, bytecode=bytecode)
-    measured(help_cmd, help_env, HERE)  # warms the bytecode cache
-    _, wall, cpu, rss = median_run(help_cmd, help_env, HERE)
+    global TOOL
+    if not args.python:
+        print("... installing testkase into a fresh venv", file=sys.stderr, flush=True)
+    TOOL = args.python or installed_python()
+    help_cmd = [TOOL, "-m", "testkase_cli", "--help"]
+    help_env = tool_env({"NO_COLOR": "1"})
+    scratch = Path(tempfile.mkdtemp(prefix="testkase-bench-help-"))
+    measured(help_cmd, help_env, scratch)  # warms the file cache
+    _, wall, cpu, rss = median_run(help_cmd, help_env, scratch)
     rows: list[Measure] = [Measure("-", 0, "testkase --help", "-", wall, cpu, rss)]
     for size in (int(s) for s in args.sizes.split(",")):
         for flavor in args.flavors.split(","):
             print(f"... {flavor} {size:,} issues", file=sys.stderr, flush=True)
-            rows += bench_one(
-                flavor, size, args.latency_ms, size <= args.baseline_max, bytecode=bytecode
-            )
-    cache = "byte-compiled" if bytecode else "compiled from source in every process"
+            rows += bench_one(flavor, size, args.latency_ms, size <= args.baseline_max)
+    how = f"testkase run by {args.python}" if args.python else "testkase installed by pip"
     print(
         f"latency {args.latency_ms} ms per request, SQLite store, {os.cpu_count()} cores, "
-        f"Python {sys.version.split()[0]}, testkase {cache}"
+        f"Python {sys.version.split()[0]}, {how}, CPU check {cpu_check():.2f} s"
     )
     print(table(rows))
 
