@@ -13,9 +13,9 @@ from testkase_cli.sandbox.core import App, Server
 COUNT = 25_000
 SEEDED = 12  # the default dataset's requirements in PROJ
 # Cloud: 1 page with fields, 5 pages of ids (5000 each), 250 bulkfetch batches of 100.
-# Server: the newest 1000, then 26 id ranges of 1000 (the capped page size), then one page
-# of what changed meanwhile.
-MAX_LIST_REQUESTS = {"cloud": 1 + 6 + 251, "server": 1 + 26 + 1}
+# Server: the newest 1000, then id ranges of 1000 (the capped page size) in 3 segments
+# (26 pages, and a partly filled last page per segment), then what changed meanwhile.
+MAX_LIST_REQUESTS = {"cloud": 1 + 6 + 251, "server": 1 + 26 + 2 + 1}
 MAX_ID_REQUESTS = {"cloud": 6, "server": 26}
 
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from jira_env import JiraEnv, start_env
 
-from testkase_cli.sandbox.core import Request, Response, Server
+from testkase_cli.errors import UsageError
+from testkase_cli.sandbox.core import Request, Response, Server, json_response
 
 SEARCH = "/rest/api/2/search"
 
@@ -82,19 +83,56 @@ def test_issues_changed_during_the_listing_are_neither_skipped_nor_stale(env: Ji
     assert any("updated >=" in jql for _, jql in hook.searches)  # the catch-up round
 
 
-def test_a_deleted_anchor_is_replaced_by_an_earlier_id_of_its_page(env: JiraEnv) -> None:
-    expected = {row["id"] for row in env.issues("bulk")}
+@pytest.mark.parametrize(
+    ("bound", "listing"),
+    [
+        # The issue the next id range starts after: an earlier id of its page replaces it.
+        (r"id > (\d+)", lambda env: [str(ref) for ref in env.tracker.iter_requirement_ids()]),
+        # The id cutting the listing into segments: that segment reads on to the end.
+        (
+            r"id <= (\d+)",
+            lambda env: [i.id for i in env.tracker.iter_requirements(updated_since=None)],
+        ),
+    ],
+    ids=["anchor", "segment-end"],
+)
+def test_a_bound_deleted_meanwhile_neither_fails_nor_skips(
+    env: JiraEnv, bound: str, listing: Callable[[JiraEnv], list[str]]
+) -> None:
+    expected = {r["id"] for r in env.issues() if r["key"].startswith("PROJ-")}
     hook = Hook(env)
     deleted: list[str] = []
 
     def meanwhile(number: int, jql: str) -> None:
-        anchor = re.search(r"id > (\d+)", jql)
-        if anchor and not deleted:  # the issue the next range starts after is deleted
-            deleted.append(anchor[1])
-            hook.control("DELETE", f"issues/{anchor[1]}")
+        found = re.search(bound, jql)
+        if found and not deleted:  # Data Center refuses a bound naming a deleted issue
+            deleted.append(found[1])
+            hook.control("DELETE", f"issues/{found[1]}")
 
     hook.before = meanwhile
-    ids = list(env.tracker.iter_requirement_ids())
+    ids = listing(env)
     assert deleted
-    assert set(ids) >= expected - set(deleted)
+    assert set(ids) - set(deleted) == expected - set(deleted)
     assert len(ids) == len(set(ids))
+
+
+def test_a_refused_segment_page_ends_the_listing_with_that_error(env: JiraEnv) -> None:
+    hook = Hook(env)
+    inner = hook.inner
+
+    def refuse_one(request: Request) -> Response:
+        if request.path == SEARCH and "id <= " in (request.arg("jql") or ""):
+            return json_response(400, {"errorMessages": ["The search was refused."], "errors": {}})
+        return inner(request)
+
+    hook.inner = refuse_one
+    with pytest.raises(UsageError, match="The search was refused"):
+        list(env.tracker.iter_requirements(updated_since=None))
+
+
+def test_stopping_during_the_segments_ends_cleanly(env: JiraEnv) -> None:
+    listing = env.tracker.iter_requirements(updated_since=None)
+    taken = [issue.id for _, issue in zip(range(1_500), listing, strict=False)]
+    listing.close()  # the segment readers stop; a hang fails by the test timeout
+    assert len(taken) == len(set(taken)) == 1_500
+    assert threading.active_count() == 1 + sum(t.daemon for t in threading.enumerate())

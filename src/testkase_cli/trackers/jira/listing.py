@@ -9,8 +9,11 @@ default cap of `maxResults`), each after the last id read, one request ahead (se
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from testkase_cli.errors import RejectedError
@@ -23,6 +26,7 @@ CLOUD_FIELDS_PAGE = 100
 CLOUD_IDS_PAGE = 5000
 BULK_BATCH = 100
 SERVER_PAGE = 1000
+SEGMENTS = 3  # id segments of a large Server listing read at once
 ROUNDS = 5  # listings of what changed during the previous one, at most
 ANCHORS = 5  # ids of a page tried, from its end, when the last one was deleted meanwhile
 WORKERS = 6
@@ -105,7 +109,7 @@ class CloudSearch:
             return
         already = {str(issue["id"]) for issue in shown}
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="jira-bulk") as pool:
-            pages = self._prefetched(pool, self.id_pages(jql))
+            pages = _prefetched(pool, self.id_pages(jql))
             for page in pages:
                 batches = [
                     [ref for ref in page[i : i + BULK_BATCH] if ref not in already]
@@ -121,17 +125,6 @@ class CloudSearch:
                 for fetched in ordered_map(pool, fetch, batches, window=WORKERS * 2):
                     yield from fetched
 
-    @staticmethod
-    def _prefetched(pool: ThreadPoolExecutor, pages: Iterator[list[str]]) -> Iterator[list[str]]:
-        """Yield id pages while the next one is already being fetched."""
-        upcoming = pool.submit(next, pages, None)
-        while True:
-            page = upcoming.result()
-            if page is None:
-                return
-            upcoming = pool.submit(next, pages, None)
-            yield page
-
 
 class ServerSearch:
     """`/rest/api/2/search`, read by id ranges (keyset) rather than deep offsets.
@@ -139,8 +132,8 @@ class ServerSearch:
     Offsets shift when issues are edited, deleted or leave the filter during a listing
     (issues are skipped or read twice), and Data Center refuses offsets past its search
     window (10,000 by default with OpenSearch). Every request here starts at offset 0:
-    `<filter> AND id > <last id read> ORDER BY id ASC`, with the next page requested while
-    the current one is consumed.
+    `<filter> AND id > <last id read> ORDER BY id ASC`. A large sync listing is cut into
+    SEGMENTS id ranges read at the same time (the cuts are ids from its first page).
     """
 
     def __init__(self, http: Funnel, api: str) -> None:
@@ -163,41 +156,72 @@ class ServerSearch:
         return data
 
     def issues(
-        self, jql: str, fields: Sequence[str], properties: Sequence[str] = ()
+        self,
+        jql: str,
+        fields: Sequence[str],
+        properties: Sequence[str] = (),
+        *,
+        cuts: Sequence[str] = (),
     ) -> Iterator[Issue]:
-        """Every issue matching the filter `jql` (no ORDER BY), in id order, each once.
+        """Every issue matching the filter `jql` (no ORDER BY), each once.
 
-        An issue that matches throughout is listed whatever else changes meanwhile.
+        An issue that matches throughout is listed whatever else changes meanwhile. `cuts`
+        (ids of issues, ascending) split the ids into segments read at the same time, each
+        in id order; without them, one segment with its next page requested while the
+        current one is consumed.
         """
+        ends = list(zip([None, *cuts], [*cuts, None], strict=True))
+        readers = [partial(self._segment, jql, fields, properties, lo, hi) for lo, hi in ends]
+        if len(readers) == 1:
+            with ThreadPoolExecutor(1, thread_name_prefix="jira-pages") as pool:
+                for page in _prefetched(pool, readers[0]()):
+                    yield from page
+            return
+        yield from _merged(readers)
 
-        def fetch(after: list[str]) -> dict[str, Any]:
-            # `after`: ids of the page just read. Data Center refuses `id > X` once X is
-            # deleted ("does not exist"): an earlier id of that page is as good an anchor
-            # (what is read twice is dropped by the caller).
-            if not after:
-                return self.page(f"{jql} ORDER BY id ASC", fields, properties)
-            anchors = [*reversed(after[-ANCHORS:]), after[0]]
-            for anchor in anchors[:-1]:
-                try:
-                    return self.page(
-                        f"({jql}) AND id > {anchor} ORDER BY id ASC", fields, properties
-                    )
-                except RejectedError as exc:
-                    if "does not exist" not in exc.message:
-                        raise
-            return self.page(f"({jql}) AND id > {anchors[-1]} ORDER BY id ASC", fields, properties)
+    def _segment(
+        self,
+        jql: str,
+        fields: Sequence[str],
+        properties: Sequence[str],
+        low: str | None,
+        high: str | None,
+    ) -> Iterator[list[Issue]]:
+        """Pages of the issues with low < id <= high, by id ranges.
 
-        with ThreadPoolExecutor(1, thread_name_prefix="jira-pages") as pool:
-            upcoming = pool.submit(fetch, [])
-            while True:
-                data = upcoming.result()
-                issues = data.get("issues", [])
-                more = bool(issues) and len(issues) < int(data.get("total", 0))
-                if more:
-                    upcoming = pool.submit(fetch, [str(issue["id"]) for issue in issues])
-                yield from issues
-                if not more:
-                    return
+        Data Center refuses a bound naming a deleted issue. A deleted `high` is dropped
+        (the segment reads on to the end); a deleted anchor is replaced by an earlier id of
+        the page just read, else the segment starts again (what is read twice is dropped by
+        the caller).
+        """
+        after = [low] if low else []
+        while True:
+            scope = f"({jql}) AND id <= {high}" if high else jql
+            try:
+                data = self._after(scope, after, fields, properties)
+            except RejectedError as exc:
+                if high is None or not _names(exc, high):
+                    raise
+                high = None
+                continue
+            issues = data.get("issues", [])
+            if issues:
+                yield issues
+            if not issues or len(issues) >= int(data.get("total", 0)):
+                return
+            after = [str(issue["id"]) for issue in issues]
+
+    def _after(
+        self, scope: str, after: list[str], fields: Sequence[str], properties: Sequence[str]
+    ) -> dict[str, Any]:
+        """The first page of `scope` past the ids `after` (the page just read)."""
+        for anchor in [*reversed(after[-ANCHORS:]), *after[:1]]:
+            try:
+                return self.page(f"({scope}) AND id > {anchor} ORDER BY id ASC", fields, properties)
+            except RejectedError as exc:
+                if not _names(exc, anchor):
+                    raise
+        return self.page(f"{scope} ORDER BY id ASC", fields, properties)
 
     def changed(
         self, jql: str, fields: Sequence[str], since: Callable[[str], str]
@@ -216,7 +240,7 @@ class ServerSearch:
             yield from shown
             if not shown or len(shown) >= int(first.get("total", 0)):
                 return
-            yield from self.issues(jql, fields)
+            yield from self.issues(jql, fields, cuts=_cuts(shown, SEGMENTS))
             newest = str(shown[0].get("fields", {}).get("updated") or "")
             if not newest:
                 return
@@ -225,3 +249,70 @@ class ServerSearch:
     def ids(self, jql: str) -> Iterator[str]:
         for issue in self.issues(jql, ["id"]):
             yield str(issue["id"])
+
+
+def _names(error: RejectedError, issue_id: str) -> bool:
+    """Whether Jira refused the search because the issue `issue_id` does not exist."""
+    return "does not exist" in error.message and f"'{issue_id}'" in error.message
+
+
+def _cuts(sample: Sequence[Issue], parts: int) -> list[str]:
+    """Ids splitting the ids of `sample` (issues spread over the listing) into `parts`."""
+    ids = sorted({int(i["id"]) for i in sample if str(i.get("id", "")).isdigit()})
+    return [str(ids[len(ids) * n // parts]) for n in range(1, parts)] if len(ids) >= parts else []
+
+
+def _prefetched(pool: ThreadPoolExecutor, pages: Iterator[T]) -> Iterator[T]:
+    """Yield from `pages` while its next item is already being produced."""
+    upcoming = pool.submit(next, pages, None)
+    while True:
+        page = upcoming.result()
+        if page is None:
+            return
+        upcoming = pool.submit(next, pages, None)
+        yield page
+
+
+def _merged(readers: Sequence[Callable[[], Iterator[list[Issue]]]]) -> Iterator[Issue]:
+    """The pages of all `readers` at once, each as it comes.
+
+    Memory stays bounded: a reader waits while one page is waiting for the consumer. An
+    error in a reader ends the listing with that error; so does the consumer stopping.
+    """
+    handoff: queue.Queue[list[Issue] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: list[Issue] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(read: Callable[[], Iterator[list[Issue]]]) -> None:
+        try:
+            for page in read():
+                if not put(page):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+            return
+        put(None)
+
+    with ThreadPoolExecutor(len(readers), thread_name_prefix="jira-segments") as pool:
+        for read in readers:
+            pool.submit(run, read)
+        try:
+            running = len(readers)
+            while running:
+                item = handoff.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield from item
+        finally:
+            stop.set()
