@@ -179,17 +179,18 @@ class Funnel:
         while True:
             attempt += 1
             self.counters.count(f"{method} {path.split('?', 1)[0]}", listing=listing)
+            cause: Exception | None = None
             try:
                 response = self._client.request(method, path, params=params, json=json)
             except httpx.TimeoutException as exc:
                 retry, delay = self._after_transport_error(safe, attempt, sent=True)
-                if not retry:
-                    raise self._transport_error(method, path, exc, sent=True, safe=safe) from exc
+                failure = self._transport_error(method, path, exc, sent=True, safe=safe)
+                cause = exc
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
                 retry, delay = self._after_transport_error(safe, attempt, sent=sent)
-                if not retry:
-                    raise self._transport_error(method, path, exc, sent=sent, safe=safe) from exc
+                failure = self._transport_error(method, path, exc, sent=sent, safe=safe)
+                cause = exc
             except httpx.HTTPError as exc:
                 raise self._transport_error(method, path, exc, sent=True, safe=safe) from exc
             else:
@@ -203,14 +204,11 @@ class Funnel:
                 if response.status_code in ok:
                     return response
                 retry, delay = self._after_status(safe, attempt, response)
-                if not retry:
-                    raise self._status_error(safe, method, response)
-            if waited + delay > self.policy.budget_s:
-                raise UnreachableError(
-                    f"the tracker kept failing {method} {path} past the retry budget "
-                    f"({self.policy.budget_s:.0f} s)",
-                    hint="try again later; nothing was lost, the next sync resumes the work",
-                )
+                failure = self._status_error(safe, method, response)
+            # Out of attempts, or the wait would pass the budget: the last failure is the
+            # error (what it was: refused connection, timeout, 503, 429...).
+            if not retry or waited + delay > self.policy.budget_s:
+                raise failure from cause
             log.debug("retrying %s %s in %.2f s (attempt %d)", method, path, delay, attempt)
             self._sleep(delay)
             waited += delay

@@ -142,6 +142,22 @@ def test_an_unreachable_self_managed_instance(make_tracker: TrackerFactory) -> N
     assert "check the URL" in error.hint
 
 
+def test_the_retry_budget_ends_with_what_went_wrong(
+    make_tracker: TrackerFactory, control: Control
+) -> None:
+    # Attempts left but no time: the error names the last failure, not "the budget".
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    short = RetryPolicy(attempts=50, base_s=0.2, cap_s=0.2, budget_s=0.3)
+    down = failure(make_tracker(url=f"http://127.0.0.1:{port}", policy=short).whoami)
+    assert isinstance(down, UnreachableError) and "ConnectError" in down.message
+    control.faults(error_burst=100, error_status=503)
+    busy = failure(make_tracker(policy=short).whoami)
+    assert isinstance(busy, UnreachableError) and busy.code == "server_error"
+    assert "Service Unavailable" in busy.message
+
+
 def test_429_on_every_third_request_still_completes(
     make_tracker: TrackerFactory, control: Control
 ) -> None:
