@@ -169,8 +169,10 @@ class Funnel:
     ) -> httpx.Response:
         """Send one logical request; return the response when its status is in `ok`.
 
-        `idempotent` marks a POST that changes nothing (a search sent as POST): it is
-        retried like a GET, and its failures are never uncertain writes."""
+        `idempotent` marks a POST that is safe to send again: one that changes nothing (a
+        search sent as POST) or whose repeat changes nothing more (creating a label that
+        then exists: 409). It is retried like a GET; its failures are never uncertain
+        writes."""
         method = method.upper()
         safe = idempotent or method in SAFE_METHODS
         started = time.monotonic()

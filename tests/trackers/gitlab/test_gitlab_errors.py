@@ -176,6 +176,18 @@ def test_429_on_every_third_request_still_completes(
     assert tracker.requests > 12  # the 429s were retried
 
 
+def test_a_lost_label_answer_is_sent_again_rather_than_uncertain(
+    make_tracker: TrackerFactory, control: Control
+) -> None:
+    # create_issue makes sure of its labels first; the answer to a created one is lost.
+    tracker = make_tracker()
+    control.faults(lose_response=["POST /api/v4/projects/[^/]+/labels"], lose_every=1)
+    created = tracker.create_issue(DEFECT)
+    control.faults(lose_response=[])
+    assert created.title == DEFECT.title
+    assert len(control.issues(label="testkase-defect")) == 1
+
+
 def test_a_lost_create_response_is_uncertain_and_found_by_marker(
     make_tracker: TrackerFactory, control: Control
 ) -> None:

@@ -237,6 +237,7 @@ class GitLabTracker:
             f"{self._project_path()}/labels",
             json={"name": name, "color": color, "description": "Managed by testkase"},
             ok=(201, 403, 409),
+            idempotent=True,  # sent again after a lost answer, it meets 409 (exists)
         )
         if response.status_code == 403 and self._json(response).get("error"):
             raise make_translate(self.instance_url)(response)
