@@ -227,10 +227,7 @@ class JiraTracker:
         since = self._since(updated_since)
         if since is not None:
             jql += f' AND updated >= "{since}"'
-        if isinstance(self.search, ServerSearch):
-            listing = self.search.changed(jql, ISSUE_FIELDS, self._updated_since)
-        else:
-            listing = self.search.issues(jql + " ORDER BY updated ASC, id ASC", ISSUE_FIELDS)
+        listing = self.search.changed(jql, ISSUE_FIELDS, self._updated_since)
         # An issue read again is passed on only when it changed in between (newer).
         seen: dict[str, object] = {}
         for data in self._guarded(listing):
@@ -268,9 +265,7 @@ class JiraTracker:
     def iter_requirement_ids(self) -> Iterator[str]:
         seen: set[str] = set()
         try:
-            jql = self._requirement_jql()
-            cloud = isinstance(self.search, CloudSearch)
-            for ref in self.search.ids(jql + " ORDER BY id ASC" if cloud else jql):
+            for ref in self.search.ids(self._requirement_jql()):
                 if ref not in seen:
                     seen.add(ref)
                     yield ref

@@ -84,8 +84,19 @@ class CloudSearch:
                 return
 
     def ids(self, jql: str) -> Iterator[str]:
-        for page in self.id_pages(jql):
+        """Ids of the issues matching the filter `jql` (no ORDER BY)."""
+        for page in self.id_pages(f"{jql} ORDER BY id ASC"):
             yield from page
+
+    def changed(
+        self, jql: str, fields: Sequence[str], since: Callable[[str], str]
+    ) -> Iterator[Issue]:
+        """The issues matching the filter `jql`, oldest update first, for a sync.
+
+        The page token continues after the last issue read, so one edited meanwhile comes
+        again at the end, newer: `since` (see ServerSearch.changed) is not needed here.
+        """
+        return self.issues(f"{jql} ORDER BY updated ASC, id ASC", fields)
 
     def bulkfetch(
         self, refs: Sequence[str], fields: Sequence[str], properties: Sequence[str] = ()
