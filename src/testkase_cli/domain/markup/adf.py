@@ -25,6 +25,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
@@ -333,40 +335,29 @@ def _split_lines(atoms: list[Atom], single_line: bool) -> list[Atom]:
 
 def _trim(atoms: list[Atom], edge: str) -> list[Atom]:
     """Strip whitespace at the edges and around line ends; drop leading/trailing/double breaks."""
-    forward: list[Atom] = []
-    state = "start"
+    forward = _trim_side(atoms, edge, str.lstrip)
+    return _trim_side(forward[::-1], edge, str.rstrip)[::-1]
+
+
+def _trim_side(atoms: list[Atom], edge: str, strip: Callable[[str, str], str]) -> list[Atom]:
+    """One side of `_trim`, walking `atoms` from that edge inwards."""
+    kept: list[Atom] = []
+    state = "edge"
     for atom in atoms:
         if atom.kind == "text":
-            atom.text = atom.text.lstrip(edge) if state == "start" else atom.text
-            atom.text = atom.text.lstrip(" \t") if state == "line" else atom.text
+            if state in ("edge", "line"):
+                atom.text = strip(atom.text, edge if state == "edge" else " \t")
             if not atom.text:
                 continue
             state = "mid"
         elif atom.kind in ("nl", "break"):
-            if state == "start" or (atom.kind == "nl" and state == "line"):
+            if state == "edge" or (atom.kind == "nl" and state == "line"):
                 continue
             state = "line"
         else:
             state = "mid"
-        forward.append(atom)
-    backward: list[Atom] = []
-    state = "end"
-    for atom in reversed(forward):
-        if atom.kind == "text":
-            atom.text = atom.text.rstrip(edge) if state == "end" else atom.text
-            atom.text = atom.text.rstrip(" \t") if state == "line" else atom.text
-            if not atom.text:
-                continue
-            state = "mid"
-        elif atom.kind in ("nl", "break"):
-            if state == "end" or (atom.kind == "nl" and state == "line"):
-                continue
-            state = "line"
-        else:
-            state = "mid"
-        backward.append(atom)
-    backward.reverse()
-    return backward
+        kept.append(atom)
+    return kept
 
 
 def _merge(atoms: list[Atom]) -> list[Atom]:
