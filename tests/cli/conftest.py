@@ -35,6 +35,19 @@ class Run:
 Runner = Callable[..., Run]
 
 
+def run_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
+    """Run testkase's main() with `args`; its exit code and what it wrote."""
+    capsys.readouterr()
+    try:
+        main(list(args))
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    else:
+        code = 0
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
 def _postgres_available() -> bool:
     try:
         import psycopg
@@ -64,14 +77,7 @@ def cli(
     capsys.readouterr()
 
     def run(*args: str) -> Run:
-        try:
-            main(list(args))
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else 1
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_in_process(capsys, *args)
 
     assert run("init", "--name", project).code == 0
     return run

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
-from tests.cli.conftest import Run, Runner
-
-from testkase_cli.cli.app import main
+from tests.cli.conftest import Runner, run_in_process
 
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Runner:
-    def invoke(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else 1
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return invoke
+    return functools.partial(run_in_process, capsys)
 
 
 def test_nearest_config_in_a_parent_folder_is_used(run: Runner, isolated_env: Path) -> None:

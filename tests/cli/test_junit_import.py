@@ -159,12 +159,14 @@ def test_push_needs_defects_and_a_connection(cli: Runner, pytest_xml: Path) -> N
 
 
 def test_a_store_from_before_junit_imports_migrates(
-    isolated_env: Path, pytest_xml: Path, monkeypatch: pytest.MonkeyPatch
+    isolated_env: Path,
+    pytest_xml: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from sqlalchemy import inspect
-    from tests.cli.conftest import Run
+    from tests.cli.conftest import Run, run_in_process
 
-    from testkase_cli.cli.app import main
     from testkase_cli.store import engine as engines
     from testkase_cli.store import migrations
 
@@ -179,11 +181,7 @@ def test_a_store_from_before_junit_imports_migrates(
     monkeypatch.setenv("TESTKASE_DB", str(db))
 
     def run(*args: str) -> Run:
-        try:
-            main(list(args))
-        except SystemExit as done:
-            return Run(int(done.code or 0), "", "")
-        return Run(0, "", "")
+        return run_in_process(capsys, *args)
 
     assert run("init", "--name", "legacy").code == 0
     assert run("cycle", "add", "Nightly").code == 0

@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.cli.conftest import Run
+from tests.cli.conftest import Run, run_in_process
 
-from testkase_cli.cli.app import main
 from testkase_cli.cli.sandbox import SANDBOX_EMAIL, SANDBOX_TOKEN, build
 from testkase_cli.sandbox.core import Server
 
@@ -36,15 +35,7 @@ class Tracker:
         return self.flavor.split("-")[0]
 
     def cli(self, *args: str) -> Run:
-        self.capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else 1
-        else:
-            code = 0
-        captured = self.capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_in_process(self.capsys, *args)
 
     def sync(self, *extra: str) -> dict[str, Any]:
         result = self.cli("sync", *extra, "--json")

@@ -25,10 +25,8 @@ import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.cli.conftest import Run
+from tests.cli.conftest import Run, run_in_process
 from tests.reliability.conftest import LONG, examples, seed_base
-
-from testkase_cli.cli.app import main
 
 EXAMPLES = examples(30, 1000)
 FUZZ = settings(
@@ -134,18 +132,6 @@ def _serialise(doc: dict[str, Any]) -> str | None:
         return None
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
-    capsys.readouterr()
-    try:
-        main(list(args))
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1
-    else:
-        code = 0
-    captured = capsys.readouterr()
-    return Run(code, captured.out, captured.err)
-
-
 def _assert_json_contract(done: Run, allowed: set[int], what: Any) -> None:
     assert done.code in allowed, (what, done.code, done.err)
     assert "Traceback" not in done.err and "internal error" not in done.err, (what, done.err)
@@ -187,11 +173,11 @@ def test_any_config_file_is_exit_0_or_2_and_never_half_written(
     TRIED["config"] += 1
     for command in (["status", "--json"], ["req", "list", "--json"], ["init", "--json"]):
         before = path.read_bytes()
-        done = _run(capsys, "--config", str(path), *command)
+        done = run_in_process(capsys, "--config", str(path), *command)
         _assert_json_contract(done, {0, 2}, (command, body))
         _unchanged_or_rewritten_safely(path, before, done)
     before = path.read_bytes()
-    done = _run(capsys, "--config", str(path), "reset", "--yes", "--json")
+    done = run_in_process(capsys, "--config", str(path), "reset", "--yes", "--json")
     _assert_json_contract(done, {0, 2, 6}, ("reset", body))  # 6: not connected
     _unchanged_or_rewritten_safely(path, before, done)
     assert not path.with_name(path.name + ".tmp").exists()
@@ -265,7 +251,7 @@ def project(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
         ["cycle", "add", "A cycle"],
         ["defect", "add", "A defect"],
     ):
-        assert _run(capsys, *args).code == 0
+        assert run_in_process(capsys, *args).code == 0
 
 
 @FUZZ
@@ -278,7 +264,7 @@ def test_any_option_value_or_id_is_exit_0_2_or_5(
 ) -> None:
     TRIED["cli"] += 1
     args = [part.format(value) if part == "{}" else part for part in template]
-    done = _run(capsys, *args, "--json")
+    done = run_in_process(capsys, *args, "--json")
     _assert_json_contract(done, {0, 2, 5}, args)
 
 
@@ -293,7 +279,7 @@ def test_tricky_ids_and_values_are_exit_0_2_or_5(
     for template, value in combos:
         TRIED["cli"] += 1
         args = [part.format(value) if part == "{}" else part for part in template]
-        done = _run(capsys, *args, "--json")
+        done = run_in_process(capsys, *args, "--json")
         _assert_json_contract(done, {0, 2, 5}, args)
 
 
