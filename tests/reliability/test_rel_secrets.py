@@ -181,54 +181,31 @@ def test_credentials_in_a_config_url_are_refused_and_not_echoed(isolated_env: Pa
             assert "hunter2pass" not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize(
-    "url",
-    ["http://jira.example.invalid", "HTTP://jira.example.invalid", "http://127.evil.invalid"],
-)
-def test_plain_http_to_a_host_that_is_not_loopback_is_warned(url: str) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "testkase_cli",
-            "connect",
-            "gitlab",
-            "--url",
-            url,
-            "--project",
-            "x",
-            "--token-stdin",
-        ],
+def _connect(url: str) -> subprocess.CompletedProcess[str]:
+    """`connect gitlab` to `url`, failing fast (no retries, 2 s timeout)."""
+    command = ["connect", "gitlab", "--url", url, "--project", "x", "--token-stdin"]
+    return subprocess.run(
+        [sys.executable, "-m", "testkase_cli", *command],
         input="tok",
         capture_output=True,
         text=True,
         env={**os.environ, "TESTKASE_RETRY_BUDGET": "0", "TESTKASE_HTTP_TIMEOUT": "2"},
         check=False,
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://jira.example.invalid", "HTTP://jira.example.invalid", "http://127.evil.invalid"],
+)
+def test_plain_http_to_a_host_that_is_not_loopback_is_warned(url: str) -> None:
+    done = _connect(url)
     assert done.returncode != 0
     assert "plain http" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"])
 def test_plain_http_to_loopback_is_not_warned(url: str) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "testkase_cli",
-            "connect",
-            "gitlab",
-            "--url",
-            url,
-            "--project",
-            "x",
-            "--token-stdin",
-        ],
-        input="tok",
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TESTKASE_RETRY_BUDGET": "0", "TESTKASE_HTTP_TIMEOUT": "2"},
-        check=False,
-    )
+    done = _connect(url)
     assert done.returncode == 4, done.stderr
     assert "plain http" not in done.stderr

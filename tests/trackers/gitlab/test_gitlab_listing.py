@@ -19,7 +19,7 @@ from testkase_cli.sandbox import gitlab_paging
 from testkase_cli.sandbox.core import Request, Response
 from testkase_cli.sandbox.gitlab import GitLabApp
 from testkase_cli.sandbox.gitlab_state import Issue
-from testkase_cli.trackers.gitlab import listing
+from testkase_cli.trackers.gitlab import GitLabTracker, listing
 from testkase_cli.trackers.gitlab.listing import AHEAD, PROBES, SEGMENT, WORKERS
 
 DEFAULT_TESTABLE = 5
@@ -108,6 +108,12 @@ def test_25000_requirements_are_listed_exactly_once_in_order_in_parallel(
     assert WORKERS // 2 <= spy.most_in_flight <= WORKERS + 1
     ids = list(tracker.iter_requirement_ids())
     assert len(ids) == len(set(ids)) == expected
+
+
+def assert_listed_once_oldest_first(tracker: GitLabTracker, expected: int) -> None:
+    listed = list(tracker.iter_requirements(updated_since=None))
+    assert len(listed) == len({i.id for i in listed}) == expected
+    assert [i.updated for i in listed] == sorted(i.updated for i in listed)
 
 
 def test_up_to_10000_results_are_fetched_in_parallel_in_order(
@@ -281,10 +287,7 @@ def test_more_than_a_page_of_issues_updated_within_one_second(
         for n, issue in enumerate(issues[2000:2300]):
             issue.updated = newest + n % 7  # 300 within one second of the closing walk
         app.state.touch()
-    tracker = make_tracker()
-    listed = list(tracker.iter_requirements(updated_since=None))
-    assert len(listed) == len({i.id for i in listed}) == expected
-    assert [i.updated for i in listed] == sorted(i.updated for i in listed)
+    assert_listed_once_oldest_first(make_tracker(), expected)
 
 
 def test_a_lowered_offset_cap_costs_speed_not_issues(
@@ -293,10 +296,7 @@ def test_a_lowered_offset_cap_costs_speed_not_issues(
     # An admin may lower offset_pagination_limit: pages and probes past it answer 405.
     monkeypatch.setattr(gitlab_paging, "OFFSET_PAGINATION_LIMIT", 3_000)
     expected = seed(control, 12_000)
-    tracker = make_tracker()
-    listed = list(tracker.iter_requirements(updated_since=None))
-    assert len(listed) == len({i.id for i in listed}) == expected
-    assert [i.updated for i in listed] == sorted(i.updated for i in listed)
+    assert_listed_once_oldest_first(make_tracker(), expected)
 
 
 def test_small_segments_still_cover_everything(
@@ -306,7 +306,4 @@ def test_small_segments_still_cover_everything(
     monkeypatch.setattr(listing, "SEGMENT", 700)
     monkeypatch.setattr(listing, "PROBES", 3)
     expected = seed(control, 12_000)
-    tracker = make_tracker()
-    listed = list(tracker.iter_requirements(updated_since=None))
-    assert len(listed) == len({i.id for i in listed}) == expected
-    assert [i.updated for i in listed] == sorted(i.updated for i in listed)
+    assert_listed_once_oldest_first(make_tracker(), expected)
